@@ -1,0 +1,58 @@
+// One build for every bundle: the extension host (CommonJS, `vscode` external, as VS Code
+// requires), the CLI (CommonJS so `node dist/cli.cjs` works without a loader) and, as they
+// appear, the webview apps (browser ESM).
+import * as esbuild from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+const common = {
+  bundle: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'info',
+  legalComments: 'none',
+};
+
+const builds = [
+  {
+    ...common,
+    entryPoints: ['src/extension/extension.ts'],
+    outfile: 'dist/extension.cjs',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+  },
+  {
+    ...common,
+    entryPoints: ['src/cli.ts'],
+    outfile: 'dist/cli.cjs',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+  },
+];
+
+for (const app of ['editor', 'dashboard']) {
+  const entry = `webview/${app}/main.ts`;
+  if (existsSync(entry)) {
+    builds.push({
+      ...common,
+      entryPoints: [entry],
+      outfile: `dist/webview/${app}.js`,
+      platform: 'browser',
+      format: 'esm',
+      target: 'es2022',
+    });
+  }
+}
+
+if (watch) {
+  const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
+  await Promise.all(contexts.map((c) => c.watch()));
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}
