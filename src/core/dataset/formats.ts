@@ -1,0 +1,90 @@
+import { splitImplicitMessages, splitImplicitText } from './implicitPrompt.ts';
+import type { ChatMessage, NormalizedRecord, PromptValue, RecordFormat } from './types.ts';
+
+type JsonObject = Record<string, unknown>;
+
+/**
+ * Decides which format a record claims to be from its shape alone, before validation, so that
+ * schema errors can be reported against the format the user meant ("chosen must be a string")
+ * instead of a union of every format's complaints. Returns undefined when the record has none
+ * of the keys any format uses.
+ */
+export function detectFormat(record: JsonObject): RecordFormat | undefined {
+  if ('candidates' in record) return 'candidates';
+  if ('prompt' in record) {
+    const prompt = record.prompt;
+    if (Array.isArray(prompt)) return 'conversational';
+    if (prompt !== null && typeof prompt === 'object') return 'instruction';
+    return 'standard';
+  }
+  if ('chosen' in record || 'rejected' in record) return 'implicit';
+  return undefined;
+}
+
+export function messagesToText(messages: readonly ChatMessage[]): string {
+  return messages.map((m) => `${m.role}: ${m.content}`).join('\n');
+}
+
+/** The prompt as one text, for lints and statistics (not for tokenisation: that is the trainer's). */
+export function promptToText(prompt: PromptValue): string {
+  if (typeof prompt === 'string') return prompt;
+  if (Array.isArray(prompt)) return messagesToText(prompt);
+  return prompt.input ? `${prompt.instruction}\n\n${prompt.input}` : prompt.instruction;
+}
+
+function completionToText(value: unknown): string {
+  return Array.isArray(value) ? messagesToText(value as ChatMessage[]) : (value as string);
+}
+
+export function candidateText(candidate: unknown): string {
+  return typeof candidate === 'string' ? candidate : (candidate as { text: string }).text;
+}
+
+/** Reduces a record that already passed its format's schema to plain texts. */
+export function normalizeRecord(record: JsonObject, format: RecordFormat): NormalizedRecord {
+  switch (format) {
+    case 'candidates':
+      return {
+        kind: 'candidates',
+        format,
+        promptText: promptToText(record.prompt as PromptValue),
+        candidates: (record.candidates as unknown[]).map(candidateText),
+        ...(typeof record.best === 'number' ? { best: record.best } : {}),
+        ...(typeof record.worst === 'number' ? { worst: record.worst } : {}),
+        ...(Array.isArray(record.ranking) ? { ranking: record.ranking as number[] } : {}),
+      };
+    case 'implicit': {
+      if (Array.isArray(record.chosen)) {
+        const split = splitImplicitMessages(record.chosen as ChatMessage[], record.rejected as ChatMessage[]);
+        return {
+          kind: 'pair',
+          format,
+          promptText: messagesToText(split.prompt),
+          promptMessages: split.prompt,
+          chosenText: messagesToText(split.chosen),
+          rejectedText: messagesToText(split.rejected),
+        };
+      }
+      const split = splitImplicitText(record.chosen as string, record.rejected as string);
+      return { kind: 'pair', format, promptText: split.prompt, chosenText: split.chosen, rejectedText: split.rejected };
+    }
+    case 'conversational':
+      return {
+        kind: 'pair',
+        format,
+        promptText: messagesToText(record.prompt as ChatMessage[]),
+        promptMessages: record.prompt as ChatMessage[],
+        chosenText: completionToText(record.chosen),
+        rejectedText: completionToText(record.rejected),
+      };
+    case 'standard':
+    case 'instruction':
+      return {
+        kind: 'pair',
+        format,
+        promptText: promptToText(record.prompt as PromptValue),
+        chosenText: completionToText(record.chosen),
+        rejectedText: completionToText(record.rejected),
+      };
+  }
+}

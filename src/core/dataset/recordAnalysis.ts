@@ -1,0 +1,191 @@
+import { detectFormat, normalizeRecord } from './formats.ts';
+import type { LintCode, LintOptions } from './lintRules.ts';
+import { describeJsonSyntaxError, locatePointer } from './locate.ts';
+import { validateRecordSchema } from './schemaValidation.ts';
+import { textFingerprint } from './textHash.ts';
+import { textSimilarity } from './textSimilarity.ts';
+import type { ChatMessage, NormalizedRecord, RecordFormat, Severity } from './types.ts';
+
+/** A problem located relative to its record's source text. */
+export interface RecordProblem {
+  severity: Severity;
+  code: string;
+  message: string;
+  pointer: string;
+  offset: number;
+  length: number;
+}
+
+/** What the dataset-level lints and statistics need to know of a valid record. */
+export interface RecordSummary {
+  format: RecordFormat;
+  promptKey: string;
+  promptLength: number;
+  /** Pairs: fingerprints and lengths of the answers. */
+  chosenKey?: string;
+  rejectedKey?: string;
+  chosenLength?: number;
+  rejectedLength?: number;
+  /** Candidates records: how many answers, and whether a choice was made. */
+  candidateCount?: number;
+  labeled?: boolean;
+}
+
+export interface RecordAnalysis {
+  /** The parsed value, undefined when the source is not valid JSON. */
+  value: unknown;
+  problems: RecordProblem[];
+  normalized?: NormalizedRecord;
+  summary?: RecordSummary;
+}
+
+interface PendingProblem {
+  severity: Severity;
+  code: string;
+  message: string;
+  pointer: string;
+  locationPointer?: string;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * Parses, validates and lints one record, independently of every other record. Independence
+ * is what makes incremental validation possible: an editor can cache this by source text and
+ * redo only the lines that changed.
+ */
+export function analyzeRecord(source: string, options: LintOptions): RecordAnalysis {
+  let value: unknown;
+  try {
+    value = JSON.parse(source);
+  } catch (error) {
+    const where = describeJsonSyntaxError(source, error);
+    return { value: undefined, problems: [{ severity: 'error', code: 'invalid-json', message: where.message, pointer: '', offset: where.offset, length: where.length }] };
+  }
+  return analyzeValue(source, value, options);
+}
+
+/** Like `analyzeRecord` for a value already parsed from `source`. */
+export function analyzeValue(source: string, value: unknown, options: LintOptions): RecordAnalysis {
+  const pending: PendingProblem[] = [];
+  const result: RecordAnalysis = { value, problems: [] };
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    pending.push({ severity: 'error', code: 'not-an-object', message: `A record must be a JSON object, found ${typeName(value)}`, pointer: '' });
+  } else {
+    const record = value as Record<string, unknown>;
+    const format = detectFormat(record);
+    if (!format) {
+      const keys = Object.keys(record);
+      pending.push({
+        severity: 'error',
+        code: 'unknown-format',
+        message:
+          'Not a preference record: expected "prompt", "chosen" and "rejected" (or "chosen" and "rejected" sharing a prompt prefix, or "prompt" and "candidates")' +
+          (keys.length ? `; found ${keys.slice(0, 8).map((k) => JSON.stringify(k)).join(', ')}` : '; the object is empty'),
+        pointer: '',
+      });
+    } else {
+      const schemaIssues = validateRecordSchema(record, format);
+      for (const issue of schemaIssues) pending.push({ severity: 'error', ...issue });
+      if (schemaIssues.length === 0) {
+        const normalized = normalizeRecord(record, format);
+        result.normalized = normalized;
+        result.summary = lintRecord(record, normalized, options, pending);
+      }
+    }
+  }
+  result.problems = pending.map((p) => {
+    const span = locatePointer(source, p.locationPointer ?? p.pointer);
+    return { severity: p.severity, code: p.code, message: p.message, pointer: p.pointer, offset: span.offset, length: span.length };
+  });
+  return result;
+}
+
+const isBlank = (text: string) => text.trim().length === 0;
+
+/** The texts of a prompt, answer or message list, each with the pointer of the field holding it. */
+function fieldTexts(value: unknown, pointer: string): Array<[string, string]> {
+  if (typeof value === 'string') return [[pointer, value]];
+  if (Array.isArray(value)) return (value as ChatMessage[]).map((m, i) => [`${pointer}/${i}/content`, m.content]);
+  if (value && typeof value === 'object') return [[`${pointer}/instruction`, (value as { instruction: string }).instruction]];
+  return [];
+}
+
+function lintRecord(record: Record<string, unknown>, normalized: NormalizedRecord, options: LintOptions, out: PendingProblem[]): RecordSummary {
+  const report = (code: LintCode, message: string, pointer: string) => {
+    if (!options.disabled.has(code)) out.push({ severity: 'warning', code, message, pointer });
+  };
+  const checkTexts = (fields: Array<[string, string]>, what: string) => {
+    for (const [pointer, text] of fields) {
+      if (isBlank(text)) report('empty-text', `${what} is empty`, pointer);
+      else if (text.length > options.maxTextLength)
+        report('text-too-long', `${what} is ${text.length} characters long, over the maximum of ${options.maxTextLength}`, pointer);
+    }
+  };
+
+  if (normalized.kind === 'candidates') {
+    checkTexts(fieldTexts(record.prompt, '/prompt'), 'The prompt');
+    const firstIndexOf = new Map<string, number>();
+    normalized.candidates.forEach((text, i) => {
+      const pointer = typeof (record.candidates as unknown[])[i] === 'string' ? `/candidates/${i}` : `/candidates/${i}/text`;
+      checkTexts([[pointer, text]], `Candidate ${i}`);
+      const earlier = firstIndexOf.get(text);
+      if (earlier !== undefined) report('duplicate-candidates', `Candidate ${i} is the same text as candidate ${earlier}`, pointer);
+      else firstIndexOf.set(text, i);
+    });
+    const count = normalized.candidates.length;
+    if (count < 2) report('too-few-candidates', `Only ${count} candidate: at least two are needed to make a pair`, '/candidates');
+    for (const key of ['best', 'worst'] as const) {
+      const index = normalized[key];
+      if (index !== undefined && index >= count)
+        out.push({ severity: 'error', code: 'invalid-choice', message: `"${key}" is ${index}, but there are only ${count} candidates (indices 0 to ${count - 1})`, pointer: `/${key}` });
+    }
+    if (normalized.best !== undefined && normalized.best === normalized.worst && count > 1)
+      out.push({ severity: 'error', code: 'invalid-choice', message: '"best" and "worst" are the same candidate', pointer: '/worst' });
+    if (normalized.ranking) {
+      const ranking = normalized.ranking;
+      const outOfRange = ranking.find((i) => i >= count);
+      if (outOfRange !== undefined)
+        out.push({ severity: 'error', code: 'invalid-choice', message: `"ranking" names candidate ${outOfRange}, but there are only ${count} candidates`, pointer: '/ranking' });
+    }
+    return {
+      format: 'candidates',
+      promptKey: textFingerprint(normalized.promptText),
+      promptLength: normalized.promptText.length,
+      candidateCount: count,
+      labeled: normalized.best !== undefined || normalized.worst !== undefined || (normalized.ranking?.length ?? 0) > 0,
+    };
+  }
+
+  if (normalized.format === 'implicit') {
+    if (normalized.promptText.length === 0)
+      report('no-common-prefix', 'chosen and rejected share no common beginning, so this implicit-prompt pair has an empty prompt', '');
+    checkTexts([['/chosen', normalized.chosenText]], 'The chosen answer (after the shared prompt)');
+    checkTexts([['/rejected', normalized.rejectedText]], 'The rejected answer (after the shared prompt)');
+  } else {
+    checkTexts(fieldTexts(record.prompt, '/prompt'), 'The prompt');
+    checkTexts(fieldTexts(record.chosen, '/chosen'), 'The chosen answer');
+    checkTexts(fieldTexts(record.rejected, '/rejected'), 'The rejected answer');
+  }
+  const { chosenText, rejectedText } = normalized;
+  if (chosenText === rejectedText) {
+    report('identical-answers', 'chosen and rejected are identical: this pair gives DPO nothing to learn', '/rejected');
+  } else if (!options.disabled.has('near-identical-answers')) {
+    const similarity = textSimilarity(chosenText, rejectedText, options.nearIdenticalThreshold);
+    if (similarity >= options.nearIdenticalThreshold)
+      report('near-identical-answers', `chosen and rejected are ${Math.round(similarity * 100)}% similar: the preference signal is weak`, '/rejected');
+  }
+  return {
+    format: normalized.format,
+    promptKey: textFingerprint(normalized.promptText),
+    promptLength: normalized.promptText.length,
+    chosenKey: textFingerprint(chosenText),
+    rejectedKey: textFingerprint(rejectedText),
+    chosenLength: chosenText.length,
+    rejectedLength: rejectedText.length,
+  };
+}
