@@ -32,8 +32,10 @@ export function promptToText(prompt: PromptValue): string {
   return prompt.input ? `${prompt.instruction}\n\n${prompt.input}` : prompt.instruction;
 }
 
+/** An answer's text: for chat turns, what was said without the role labels, which would
+ * otherwise make every pair of answers look alike to the similarity lint. */
 function completionToText(value: unknown): string {
-  return Array.isArray(value) ? messagesToText(value as ChatMessage[]) : (value as string);
+  return Array.isArray(value) ? (value as ChatMessage[]).map((m) => m.content).join('\n') : (value as string);
 }
 
 export function candidateText(candidate: unknown): string {
@@ -61,8 +63,8 @@ export function normalizeRecord(record: JsonObject, format: RecordFormat): Norma
           format,
           promptText: messagesToText(split.prompt),
           promptMessages: split.prompt,
-          chosenText: messagesToText(split.chosen),
-          rejectedText: messagesToText(split.rejected),
+          chosenText: completionToText(split.chosen),
+          rejectedText: completionToText(split.rejected),
         };
       }
       const split = splitImplicitText(record.chosen as string, record.rejected as string);

@@ -1,0 +1,7 @@
+export interface CliStreams {
+  out: { write(text: string): unknown };
+  err: { write(text: string): unknown };
+}
+
+/** A mistake in how the command was called: reported with the help text, exit code 2. */
+export class UsageError extends Error {}

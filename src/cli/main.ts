@@ -1,0 +1,41 @@
+import { sampleCommand } from './sampleCommand.ts';
+import { validateCommand } from './validateCommand.ts';
+import { UsageError, type CliStreams } from './cliTypes.ts';
+
+const HELP = `dpo-studio: curate preference data and train language models on it with DPO
+
+Usage:
+  dpo-studio validate <file...> [--json] [--disable <code,...>] [--max-length N] [--similarity T]
+      Check datasets (.jsonl, .json): schema errors and quality warnings with their line,
+      column and field, plus statistics. Exit 0: no errors; 1: errors found; 2: usage or I/O.
+  dpo-studio sample <out> [--count N] [--format standard|conversational|instruction] [--seed S]
+      Write a realistic sample preference dataset (.jsonl, or a JSON array for .json).
+
+Run "dpo-studio <command> --help" for a command's options.
+`;
+
+export async function runCli(args: string[], io: CliStreams): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    switch (command) {
+      case 'validate':
+        return await validateCommand(rest, io);
+      case 'sample':
+        return await sampleCommand(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out.write(HELP);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err.write(`dpo-studio: ${error.message}\n\n${HELP}`);
+      return 2;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,57 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createSampleJsonl, createSampleRecords, type SampleFormat } from '../core/dataset/sampleDataset.ts';
+import { writeFileAtomic } from '../core/files/atomicWrite.ts';
+import { UsageError, type CliStreams } from './cliTypes.ts';
+
+const FORMATS: readonly SampleFormat[] = ['standard', 'conversational', 'instruction'];
+
+const HELP = `Usage: dpo-studio sample <out> [options]
+
+Writes a realistic sample preference dataset: prompts in coding, explanation, translation,
+safety and math, each with a clearly better and a worse answer. A .json name gets a JSON array,
+anything else JSON Lines.
+
+Options:
+  --count <N>          number of records (default 50)
+  --format <F>         standard | conversational | instruction (default standard)
+  --seed <S>           seed for the choice and order of records (default 42)
+`;
+
+export async function sampleCommand(args: string[], io: CliStreams): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { count: { type: 'string', default: '50' }, format: { type: 'string', default: 'standard' }, seed: { type: 'string', default: '42' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.out.write(HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError('sample needs exactly one output file');
+  const out = positionals[0]!;
+  const count = Number(values.count);
+  if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count must be a positive whole number, got "${values.count}"`);
+  const format = values.format as SampleFormat;
+  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${values.format}"`);
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed must be a whole number, got "${values.seed}"`);
+
+  const text = /\.json$/i.test(out) ? JSON.stringify(createSampleRecords(count, format, seed), null, 2) + '\n' : createSampleJsonl(count, format, seed);
+  try {
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileAtomic(out, text);
+  } catch (error) {
+    io.err.write(`dpo-studio: cannot write ${out}: ${(error as Error).message}\n`);
+    return 2;
+  }
+  io.out.write(`Wrote ${count} ${format} records to ${out}\n`);
+  return 0;
+}

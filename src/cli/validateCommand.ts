@@ -1,0 +1,113 @@
+import { statSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { lintOptions } from '../core/dataset/lintRules.ts';
+import { validateFile } from '../core/dataset/validateFile.ts';
+import type { ValidationResult } from '../core/dataset/datasetValidation.ts';
+import type { Problem } from '../core/dataset/types.ts';
+import { formatStats } from '../core/dataset/statsSummary.ts';
+import { UsageError, type CliStreams } from './cliTypes.ts';
+
+const HELP = `Usage: dpo-studio validate <file...> [options]
+
+Options:
+  --json                 one JSON object per file, one per line
+  --disable <codes>      comma-separated lint codes not to report (e.g. length-bias,near-identical-answers)
+  --max-length <N>       longest text, in characters, before text-too-long (default 20000)
+  --similarity <T>       similarity in [0,1] from which answers are near-identical (default 0.9)
+`;
+
+function numberOption(value: string | undefined, name: string, check: (n: number) => boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`--${name} got "${value}", which is out of range`);
+  return n;
+}
+
+export async function validateCommand(args: string[], io: CliStreams): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        disable: { type: 'string', multiple: true },
+        'max-length': { type: 'string' },
+        similarity: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.out.write(HELP);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError('validate needs at least one file');
+  const options = lintOptions({
+    disabled: (values.disable ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean),
+    ...optional('maxTextLength', numberOption(values['max-length'], 'max-length', (n) => n > 0)),
+    ...optional('nearIdenticalThreshold', numberOption(values.similarity, 'similarity', (n) => n >= 0 && n <= 1)),
+  });
+
+  let exitCode = 0;
+  for (const file of positionals) {
+    let result: ValidationResult;
+    try {
+      if (statSync(file).isDirectory()) throw Object.assign(new Error(`${file} is a directory, not a dataset file`), { code: 'EISDIR' });
+      result = validateFile(file, options);
+    } catch (error) {
+      const message = ioMessage(file, error);
+      if (values.json) io.out.write(JSON.stringify({ file, format: null, records: 0, errors: [{ line: 0, column: 0, pointer: '', code: 'io-error', message }], warnings: [], stats: null }) + '\n');
+      io.err.write(`dpo-studio: ${message}\n`);
+      exitCode = 2;
+      continue;
+    }
+    if (result.errorCount > 0 && exitCode === 0) exitCode = 1;
+    io.out.write(values.json ? JSON.stringify(toJson(file, result)) + '\n' : toText(file, result));
+  }
+  return exitCode;
+}
+
+function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
+}
+
+function ioMessage(file: string, error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return `${file}: no such file`;
+  if (code === 'EISDIR') return `${file} is a directory, not a dataset file`;
+  if (code === 'EACCES' || code === 'EPERM') return `${file}: permission denied`;
+  return `${file}: ${(error as Error).message}`;
+}
+
+function problemJson(p: Problem) {
+  return { line: p.line, column: p.column, pointer: p.pointer, code: p.code, message: p.message };
+}
+
+function toJson(file: string, result: ValidationResult) {
+  return {
+    file,
+    format: result.format,
+    records: result.stats.records,
+    errors: result.problems.filter((p) => p.severity === 'error').map(problemJson),
+    warnings: result.problems.filter((p) => p.severity !== 'error').map(problemJson),
+    stats: result.stats,
+  };
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function toText(file: string, result: ValidationResult): string {
+  const lines = result.problems.map((p) => {
+    const field = p.pointer ? ` ${p.pointer}` : '';
+    return `  ${file}:${p.line}:${p.column}  ${p.severity.padEnd(7)}  ${p.message}  [${p.code}${field}]`;
+  });
+  const verdict = result.errorCount === 0 && result.warningCount === 0 ? 'ok' : `${plural(result.errorCount, 'error')}, ${plural(result.warningCount, 'warning')}`;
+  const header = `${file}: ${plural(result.stats.records, 'record')} (${result.format ?? 'no records'}): ${verdict}`;
+  return [header, ...lines, ...formatStats(result.stats).map((l) => `  ${l}`), ''].join('\n');
+}

@@ -1,0 +1,114 @@
+import * as vscode from 'vscode';
+import { AnalysisCache, looksLikePreferenceData } from '../core/dataset/analysisCache.ts';
+import { validateText, type TextValidationResult } from '../core/dataset/validateText.ts';
+import { readLintOptions, readValidationSettings, SECTION } from './settings.ts';
+import { toDiagnostic } from './problemsToDiagnostics.ts';
+
+interface TrackedDocument {
+  cache: AnalysisCache;
+  timer?: ReturnType<typeof setTimeout>;
+  result?: TextValidationResult;
+}
+
+/**
+ * Keeps the Problems panel in step with every open preference dataset: checked on open,
+ * re-checked a moment after typing stops (only changed records are re-analysed), cleared on close.
+ */
+export class DatasetDiagnostics implements vscode.Disposable {
+  private readonly collection = vscode.languages.createDiagnosticCollection('dpo-studio');
+  private readonly tracked = new Map<string, TrackedDocument>();
+  private readonly changed = new vscode.EventEmitter<vscode.TextDocument>();
+  private readonly disposables: vscode.Disposable[] = [this.collection, this.changed];
+
+  /** Fires after a document's problems were recomputed. */
+  readonly onDidValidate = this.changed.event;
+
+  constructor() {
+    this.disposables.push(
+      vscode.workspace.onDidOpenTextDocument((d) => this.schedule(d, 0)),
+      vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document)),
+      vscode.workspace.onDidCloseTextDocument((d) => this.forget(d)),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration(SECTION)) this.revalidateAll(true);
+      }),
+    );
+    this.revalidateAll(false);
+  }
+
+  isDataset(document: vscode.TextDocument): boolean {
+    if (!/\.(jsonl|ndjson|json)$/i.test(document.fileName) && document.languageId !== 'jsonl') return false;
+    const settings = readValidationSettings(document.uri);
+    if (settings.include.some((glob) => vscode.languages.match({ pattern: glob }, document) > 0)) return true;
+    return settings.detectByContent && looksLikePreferenceData(document.getText());
+  }
+
+  /** The latest result for a document, computing it now if none is current. */
+  resultFor(document: vscode.TextDocument): TextValidationResult | undefined {
+    const entry = this.tracked.get(document.uri.toString());
+    if (entry?.result && !entry.timer) return entry.result;
+    return this.isDataset(document) ? this.validate(document) : undefined;
+  }
+
+  private revalidateAll(resetCaches: boolean) {
+    for (const document of vscode.workspace.textDocuments) {
+      const entry = this.tracked.get(document.uri.toString());
+      if (resetCaches && entry) entry.cache.reset(readLintOptions(document.uri));
+      this.schedule(document, 0);
+    }
+  }
+
+  private schedule(document: vscode.TextDocument, delay = readValidationSettings(document.uri).debounceMs) {
+    if (document.uri.scheme === 'output' || document.uri.scheme === 'vscode-scm') return;
+    const key = document.uri.toString();
+    let entry = this.tracked.get(key);
+    if (!entry) {
+      if (!this.isDataset(document)) return;
+      entry = { cache: new AnalysisCache(readLintOptions(document.uri)) };
+      this.tracked.set(key, entry);
+    }
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined;
+      if (!document.isClosed) this.validate(document);
+    }, delay);
+  }
+
+  private validate(document: vscode.TextDocument): TextValidationResult {
+    const key = document.uri.toString();
+    let entry = this.tracked.get(key);
+    if (!entry) {
+      entry = { cache: new AnalysisCache(readLintOptions(document.uri)) };
+      this.tracked.set(key, entry);
+    }
+    const result = validateText(document.getText(), document.fileName, readLintOptions(document.uri), entry.cache.analyze);
+    entry.cache.endRun();
+    entry.result = result;
+    const { maxProblems } = readValidationSettings(document.uri);
+    const diagnostics = result.problems.slice(0, maxProblems).map((p) => toDiagnostic(document, p));
+    if (result.problems.length > maxProblems) {
+      const more = new vscode.Diagnostic(
+        document.lineAt(0).range,
+        `${result.problems.length - maxProblems} more problems not shown (dpoStudio.validation.maxProblems is ${maxProblems}); run "DPO: Validate Dataset" for all`,
+        vscode.DiagnosticSeverity.Information,
+      );
+      more.source = 'DPO Studio';
+      diagnostics.push(more);
+    }
+    this.collection.set(document.uri, diagnostics);
+    this.changed.fire(document);
+    return result;
+  }
+
+  private forget(document: vscode.TextDocument) {
+    const key = document.uri.toString();
+    const entry = this.tracked.get(key);
+    if (entry?.timer) clearTimeout(entry.timer);
+    this.tracked.delete(key);
+    this.collection.delete(document.uri);
+  }
+
+  dispose() {
+    for (const entry of this.tracked.values()) if (entry.timer) clearTimeout(entry.timer);
+    this.disposables.forEach((d) => d.dispose());
+  }
+}

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { lintOptions } from '../../src/core/dataset/lintRules.ts';
+import { textSimilarity } from '../../src/core/dataset/textSimilarity.ts';
+import { validateText } from '../../src/core/dataset/validateText.ts';
+
+const jsonl = (...records: unknown[]) => records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const codes = (text: string, options = lintOptions()) => validateText(text, 'x.jsonl', options).problems.map((p) => `${p.line}:${p.code}`);
+
+describe('quality lints', () => {
+  it('flags identical answers', () => {
+    assert.deepEqual(codes(jsonl({ prompt: 'p', chosen: 'same', rejected: 'same' })), ['1:identical-answers']);
+  });
+
+  it('flags near-identical answers above the threshold, not below', () => {
+    const chosen = 'The capital of France is Paris, which is also its largest city.';
+    const rejected = 'The capital of France is Paris, which is also its biggest city.';
+    assert.ok(textSimilarity(chosen, rejected) > 0.9);
+    assert.deepEqual(codes(jsonl({ prompt: 'p', chosen, rejected })), ['1:near-identical-answers']);
+    assert.deepEqual(codes(jsonl({ prompt: 'p', chosen, rejected: 'Lyon.' })), []);
+    assert.deepEqual(codes(jsonl({ prompt: 'p', chosen, rejected }), lintOptions({ nearIdenticalThreshold: 0.99 })), []);
+  });
+
+  it('treats case and whitespace differences as near-identical, not identical', () => {
+    assert.deepEqual(codes(jsonl({ prompt: 'p', chosen: 'Hello  World', rejected: 'hello world' })), ['1:near-identical-answers']);
+  });
+
+  it('flags empty and whitespace-only texts at their field', () => {
+    const result = validateText(jsonl({ prompt: ' ', chosen: 'a', rejected: '\n\t' }), 'x.jsonl');
+    assert.deepEqual(result.problems.map((p) => [p.code, p.pointer]), [
+      ['empty-text', '/prompt'],
+      ['empty-text', '/rejected'],
+    ]);
+  });
+
+  it('flags an empty chat turn at its message', () => {
+    const result = validateText(
+      jsonl({ prompt: [{ role: 'user', content: '' }], chosen: [{ role: 'assistant', content: 'x' }], rejected: [{ role: 'assistant', content: 'y' }] }),
+      'x.jsonl',
+    );
+    assert.deepEqual(result.problems.map((p) => [p.code, p.pointer]), [['empty-text', '/prompt/0/content']]);
+  });
+
+  it('flags duplicates and names the first occurrence', () => {
+    const r = { prompt: 'p', chosen: 'a', rejected: 'b' };
+    const result = validateText(jsonl(r, { prompt: 'q', chosen: 'a', rejected: 'b' }, r), 'x.jsonl');
+    assert.deepEqual(result.problems.map((p) => `${p.line}:${p.code}`), ['3:duplicate-record']);
+    assert.match(result.problems[0]!.message, /record 1 \(line 1\)/);
+  });
+
+  it('flags contradicting pairs for the same prompt', () => {
+    const result = validateText(jsonl({ prompt: 'p', chosen: 'A', rejected: 'B' }, { prompt: 'other', chosen: 'B', rejected: 'A' }, { prompt: 'p', chosen: 'B', rejected: 'A' }), 'x.jsonl');
+    assert.deepEqual(result.problems.map((p) => `${p.line}:${p.code}`), ['3:contradicting-pairs']);
+  });
+
+  it('flags texts over the configured maximum length', () => {
+    const options = lintOptions({ maxTextLength: 10 });
+    assert.deepEqual(codes(jsonl({ prompt: 'p', chosen: 'a'.repeat(11), rejected: 'b' }), options), ['1:text-too-long']);
+    assert.deepEqual(codes(jsonl({ prompt: 'p', chosen: 'a'.repeat(10), rejected: 'b' }), options), []);
+  });
+
+  it('flags duplicate candidates and too few candidates', () => {
+    assert.deepEqual(codes(jsonl({ prompt: 'p', candidates: ['x', 'y', 'x'] }, { prompt: 'q', candidates: ['only'] })), ['1:duplicate-candidates', '2:too-few-candidates']);
+  });
+
+  it('reports length bias with the statistics behind it', () => {
+    const records = Array.from({ length: 30 }, (_, i) => ({ prompt: `q${i}`, chosen: 'a long and detailed answer '.repeat(3) + i, rejected: `short ${i}` }));
+    const result = validateText(jsonl(...records), 'x.jsonl');
+    assert.equal(result.stats.chosenLongerRate, 1);
+    assert.ok(result.stats.meanChosenLength > result.stats.meanRejectedLength);
+    const bias = result.problems.filter((p) => p.code === 'length-bias');
+    assert.equal(bias.length, 1);
+    assert.match(bias[0]!.message, /100% of 30 pairs/);
+  });
+
+  it('does not report length bias for a balanced dataset or too few pairs', () => {
+    const balanced = Array.from({ length: 30 }, (_, i) => (i % 2 ? { prompt: `q${i}`, chosen: 'long answer here', rejected: 'short' } : { prompt: `q${i}`, chosen: 'short', rejected: 'long answer here' }));
+    assert.deepEqual(codes(jsonl(...balanced)), []);
+    const few = Array.from({ length: 5 }, (_, i) => ({ prompt: `q${i}`, chosen: 'long answer here', rejected: 'short' }));
+    assert.deepEqual(codes(jsonl(...few)), []);
+  });
+
+  it('switches lints off by code', () => {
+    const text = jsonl({ prompt: 'p', chosen: 'same', rejected: 'same' }, { prompt: 'p', chosen: 'same', rejected: 'same' });
+    assert.deepEqual(codes(text), ['1:identical-answers', '2:duplicate-record', '2:identical-answers']);
+    assert.deepEqual(codes(text, lintOptions({ disabled: ['identical-answers'] })), ['2:duplicate-record']);
+    assert.deepEqual(codes(text, lintOptions({ disabled: ['identical-answers', 'duplicate-record'] })), []);
+  });
+
+  it('gives dataset statistics', () => {
+    const result = validateText(jsonl({ prompt: 'ab', chosen: 'abcd', rejected: 'ab' }, { prompt: 'ab', chosen: 'a', rejected: 'abc' }), 'x.jsonl');
+    assert.deepEqual(
+      { records: result.stats.records, pairs: result.stats.pairs, uniquePrompts: result.stats.uniquePrompts, chosen: result.stats.meanChosenLength, rejected: result.stats.meanRejectedLength, rate: result.stats.chosenLongerRate },
+      { records: 2, pairs: 2, uniquePrompts: 1, chosen: 2.5, rejected: 2.5, rate: 0.5 },
+    );
+  });
+});
