@@ -24,6 +24,8 @@ const builds = [
     format: 'cjs',
     target: 'node20',
     external: ['vscode'],
+    // jsonc-parser's "main" is a UMD build whose dynamic requires esbuild can't follow; its ESM build bundles.
+    mainFields: ['module', 'main'],
   },
   {
     ...common,
@@ -32,6 +34,7 @@ const builds = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
+    mainFields: ['module', 'main'],
     banner: { js: '#!/usr/bin/env node' },
   },
 ];

@@ -95,3 +95,28 @@ describe('quality lints', () => {
     );
   });
 });
+
+describe('cross-record lints on the streaming file path', () => {
+  it('finds duplicates and contradictions in a file, confirmed against the real texts', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { validateFile } = await import('../../src/core/dataset/validateFile.ts');
+    const a = 'a'.repeat(100);
+    // Same length and the same characters wherever the cheap key samples: only a real comparison tells them apart.
+    const lookalike = 'a'.repeat(51) + 'b' + 'a'.repeat(48);
+    const path = join(mkdtempSync(join(tmpdir(), 'dpo-lints-')), 'x.jsonl');
+    writeFileSync(
+      path,
+      jsonl(
+        { prompt: 'p', chosen: a, rejected: 'no' },
+        { prompt: 'p', chosen: lookalike, rejected: 'no' },
+        { prompt: 'p', chosen: 'no', rejected: lookalike },
+        { prompt: 'p', chosen: a, rejected: 'no' },
+      ).replace(/\n/g, '\r\n'),
+    );
+    const result = validateFile(path);
+    assert.deepEqual(result.problems.map((p) => `${p.line}:${p.code}`), ['3:contradicting-pairs', '4:duplicate-record']);
+    assert.match(result.problems[0]!.message, /record 2 \(line 2\)/);
+  });
+});

@@ -1,6 +1,7 @@
 import type { LintOptions } from './lintRules.ts';
+import { pairKey } from './textHash.ts';
 import type { RecordProblem, RecordSummary } from './recordAnalysis.ts';
-import type { RecordFormat } from './types.ts';
+import type { NormalizedRecord, RecordFormat } from './types.ts';
 
 export interface DatasetStats {
   records: number;
@@ -23,7 +24,17 @@ export interface DatasetStats {
 export interface RecordPlace {
   index: number;
   line: number;
+  /** Where a streaming reader can find the record's bytes again. */
+  byteOffset?: number;
+  byteLength?: number;
 }
+
+/**
+ * Confirms that an earlier record really has the current record's texts ('same') or its
+ * answers the other way round ('swapped'). Records are matched by cheap keys first; only a
+ * match is confirmed, against the real texts.
+ */
+export type PairComparer = (earlier: RecordPlace, relation: 'same' | 'swapped') => boolean;
 
 /** A dataset-level problem about one record: the same shape as a record's own problems. */
 export type CrossRecordProblem = RecordProblem;
@@ -34,8 +45,9 @@ export type CrossRecordProblem = RecordProblem;
  * small however big the file.
  */
 export class DatasetLinter {
-  private readonly firstOfPair = new Map<string, RecordPlace>();
-  private readonly prompts = new Set<string>();
+  /** First occurrences by cheap key; more than one place only when different pairs share a key. */
+  private readonly firstOfPair = new Map<number, RecordPlace[]>();
+  private readonly prompts = new Set<number>();
   private readonly formats: Partial<Record<RecordFormat, number>> = {};
   private records = 0;
   private validRecords = 0;
@@ -51,7 +63,7 @@ export class DatasetLinter {
   constructor(private readonly options: LintOptions) {}
 
   /** Counts a record; returns problems it has with records seen before it. */
-  add(place: RecordPlace, summary: RecordSummary | undefined): CrossRecordProblem[] {
+  add(place: RecordPlace, summary: RecordSummary | undefined, compare: PairComparer): CrossRecordProblem[] {
     this.records++;
     if (!summary) return [];
     this.validRecords++;
@@ -74,16 +86,18 @@ export class DatasetLinter {
     }
 
     const problems: CrossRecordProblem[] = [];
-    const key = `${summary.promptKey}|${summary.chosenKey}|${summary.rejectedKey}`;
-    const earlier = this.firstOfPair.get(key);
+    const key = pairKey(summary.promptKey, summary.chosenKey!, summary.rejectedKey!);
+    const sameKey = this.firstOfPair.get(key);
+    const earlier = sameKey?.find((place) => compare(place, 'same'));
     if (earlier) {
       if (!this.options.disabled.has('duplicate-record'))
         problems.push(crossProblem('duplicate-record', `Duplicate of record ${earlier.index + 1} (line ${earlier.line})`));
       return problems;
     }
-    this.firstOfPair.set(key, place);
+    if (sameKey) sameKey.push(place);
+    else this.firstOfPair.set(key, [place]);
     if (summary.chosenKey !== summary.rejectedKey && !this.options.disabled.has('contradicting-pairs')) {
-      const reversed = this.firstOfPair.get(`${summary.promptKey}|${summary.rejectedKey}|${summary.chosenKey}`);
+      const reversed = this.firstOfPair.get(pairKey(summary.promptKey, summary.rejectedKey!, summary.chosenKey!))?.find((p) => compare(p, 'swapped'));
       if (reversed)
         problems.push(
           crossProblem('contradicting-pairs', `Contradicts record ${reversed.index + 1} (line ${reversed.line}): same prompt and answers, with chosen and rejected swapped`),
@@ -142,4 +156,12 @@ export function dominantFormat(stats: DatasetStats): RecordFormat | 'mixed' | nu
   const used = Object.keys(stats.formats) as RecordFormat[];
   if (used.length === 0) return null;
   return used.length === 1 ? used[0]! : 'mixed';
+}
+
+/** Whether two analysed pairs have the same texts, or the same with the answers swapped. */
+export function samePairTexts(earlier: NormalizedRecord | undefined, current: NormalizedRecord | undefined, relation: 'same' | 'swapped'): boolean {
+  if (earlier?.kind !== 'pair' || current?.kind !== 'pair' || earlier.promptText !== current.promptText) return false;
+  return relation === 'same'
+    ? earlier.chosenText === current.chosenText && earlier.rejectedText === current.rejectedText
+    : earlier.chosenText === current.rejectedText && earlier.rejectedText === current.chosenText;
 }

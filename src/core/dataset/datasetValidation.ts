@@ -1,4 +1,4 @@
-import { DatasetLinter, dominantFormat, type DatasetStats } from './datasetLinter.ts';
+import { DatasetLinter, dominantFormat, type DatasetStats, type PairComparer, type RecordPlace } from './datasetLinter.ts';
 import type { LintOptions } from './lintRules.ts';
 import type { RecordAnalysis, RecordProblem } from './recordAnalysis.ts';
 import type { FileIssue, RecordSpan } from './recordSpans.ts';
@@ -36,8 +36,8 @@ export class DatasetValidation {
   }
 
   /** Adds a record that was analysed on its own; returns the problems located in the file. */
-  addRecord(span: RecordSpan, analysis: RecordAnalysis): Problem[] {
-    const cross = this.linter.add({ index: span.index, line: span.line }, analysis.summary);
+  addRecord(span: RecordSpan, analysis: RecordAnalysis, compare: PairComparer, place: RecordPlace = { index: span.index, line: span.line }): Problem[] {
+    const cross = this.linter.add(place, analysis.summary, compare);
     if (analysis.problems.length === 0 && cross.length === 0) return [];
     const located = [...analysis.problems, ...cross.map((p) => ({ ...p, length: span.length }))].map((p) => locateInFile(span, p));
     for (const problem of located) this.problems.push(problem);

@@ -2,7 +2,7 @@ import { detectFormat, normalizeRecord } from './formats.ts';
 import type { LintCode, LintOptions } from './lintRules.ts';
 import { describeJsonSyntaxError, locatePointer } from './locate.ts';
 import { validateRecordSchema } from './schemaValidation.ts';
-import { textFingerprint } from './textHash.ts';
+import { sampledTextKey, textFingerprint } from './textHash.ts';
 import { textSimilarity } from './textSimilarity.ts';
 import type { ChatMessage, NormalizedRecord, RecordFormat, Severity } from './types.ts';
 
@@ -19,11 +19,11 @@ export interface RecordProblem {
 /** What the dataset-level lints and statistics need to know of a valid record. */
 export interface RecordSummary {
   format: RecordFormat;
-  promptKey: string;
+  promptKey: number;
   promptLength: number;
-  /** Pairs: fingerprints and lengths of the answers. */
-  chosenKey?: string;
-  rejectedKey?: string;
+  /** Pairs: sampled keys (see `sampledTextKey`) and lengths of the answers. */
+  chosenKey?: number;
+  rejectedKey?: number;
   chosenLength?: number;
   rejectedLength?: number;
   /** Candidates records: how many answers, and whether a choice was made. */
@@ -183,8 +183,8 @@ function lintRecord(record: Record<string, unknown>, normalized: NormalizedRecor
     format: normalized.format,
     promptKey: textFingerprint(normalized.promptText),
     promptLength: normalized.promptText.length,
-    chosenKey: textFingerprint(chosenText),
-    rejectedKey: textFingerprint(rejectedText),
+    chosenKey: sampledTextKey(chosenText),
+    rejectedKey: sampledTextKey(rejectedText),
     chosenLength: chosenText.length,
     rejectedLength: rejectedText.length,
   };

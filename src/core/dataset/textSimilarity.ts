@@ -13,6 +13,7 @@ export function normalizeForComparison(text: string): string {
  * rule that out return 0 without the bigram work: Dice can't exceed 2·min/(min+max).
  */
 export function textSimilarity(a: string, b: string, floor = 0): number {
+  if (floor > 0 && lengthsRuleOut(a, b, floor)) return 0;
   const x = normalizeForComparison(a);
   const y = normalizeForComparison(b);
   if (x === y) return 1;
@@ -35,4 +36,34 @@ export function textSimilarity(a: string, b: string, floor = 0): number {
     }
   }
   return (2 * shared) / (m + n);
+}
+
+/**
+ * True when the raw texts alone show that their similarity is below `floor`, before paying for
+ * normalisation. Normalising keeps every non-space character and (but for a few letters such as
+ * U+0130 that lower-case to two code units) never lengthens a text, so the
+ * shorter raw length bounds the shorter normalised one from above and the longer text's count of
+ * non-space characters bounds its normalised length from below; Dice ≤ 2·short/(short + long).
+ */
+function lengthsRuleOut(a: string, b: string, floor: number): boolean {
+  const shorter = Math.min(a.length, b.length);
+  const longer = a.length < b.length ? b : a;
+  // Dice < floor once the longer text has more than this many non-space characters.
+  const needed = (shorter * (2 - floor)) / floor;
+  if (longer.length <= needed) return false;
+  let nonSpace = 0;
+  for (let i = 0; i < longer.length; i++) {
+    const c = longer.charCodeAt(i);
+    // Printable ASCII first: nearly every character takes this branch.
+    const space = c > 32 && c < 0xa0 ? false : isWhitespace(c);
+    if (!space && ++nonSpace > needed) return true;
+  }
+  return false;
+}
+
+/** The characters `\s` matches, without a regular expression in the loop. */
+function isWhitespace(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 0xa0) return false;
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }

@@ -1,7 +1,8 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { DatasetValidation, type ValidationResult } from './datasetValidation.ts';
 import { DEFAULT_LINT_OPTIONS, type LintOptions } from './lintRules.ts';
-import { analyzeRecord } from './recordAnalysis.ts';
+import { analyzeRecord, type RecordAnalysis } from './recordAnalysis.ts';
+import { samePairTexts, type RecordPlace } from './datasetLinter.ts';
 import { validateText, fileKindOf } from './validateText.ts';
 
 const CHUNK_BYTES = 8 * 1024 * 1024;
@@ -60,12 +61,19 @@ function firstInvalidUtf8(bytes: Buffer): number {
 function validateJsonlStream(path: string, options: LintOptions): ValidationResult {
   const validation = new DatasetValidation(options, 'jsonl');
   const fd = openSync(path, 'r');
-  let carry = Buffer.alloc(0);
   let line = 1;
   let offset = 0;
   let index = 0;
   let sawContent = false;
+  let fileOffset = 0;
+  // Only a record whose cheap keys match an earlier one's is read again, to compare the texts.
+  const compareWithEarlier = (current: RecordAnalysis) => (earlier: RecordPlace, relation: 'same' | 'swapped') => {
+    const again = Buffer.alloc(earlier.byteLength!);
+    readSync(fd, again, 0, again.length, earlier.byteOffset!);
+    return samePairTexts(analyzeRecord(again.toString('utf8'), options).normalized, current.normalized, relation);
+  };
   const visitLine = (bytes: Buffer, start: number, end: number, isFirst: boolean) => {
+    const lineOffset = fileOffset + start;
     let from = start;
     if (isFirst && bytes[from] === 0xef && bytes[from + 1] === 0xbb && bytes[from + 2] === 0xbf) from += 3;
     let to = end;
@@ -76,29 +84,35 @@ function validateJsonlStream(path: string, options: LintOptions): ValidationResu
       sawContent = true;
       const span = { index: index++, line, column: 1, offset, length: source.length, source };
       const analysis = analyzeRecord(source, options);
-      validation.addRecord(span, analysis);
+      const place = { index: span.index, line, byteOffset: lineOffset + (from - start), byteLength: to - from };
+      validation.addRecord(span, analysis, compareWithEarlier(analysis), place);
       if (source.includes('\uFFFD')) reportInvalidUtf8(validation, bytes.subarray(from, to), span);
     }
     offset += source.length + (hadCarriageReturn ? 2 : 1);
     line++;
   };
   try {
-    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    let buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    let kept = 0;
     let first = true;
     for (;;) {
-      const read = readSync(fd, chunk, 0, chunk.length, null);
+      // A line longer than the buffer: grow it rather than split the line.
+      if (kept === buffer.length) buffer = Buffer.concat([buffer, Buffer.allocUnsafe(buffer.length)]);
+      const read = readSync(fd, buffer, kept, buffer.length - kept, null);
       if (read === 0) break;
-      const bytes = carry.length ? Buffer.concat([carry, chunk.subarray(0, read)]) : chunk.subarray(0, read);
+      const end = kept + read;
       let start = 0;
-      for (let nl = bytes.indexOf(10, start); nl !== -1; nl = bytes.indexOf(10, start)) {
-        visitLine(bytes, start, nl, first);
+      for (let nl = buffer.indexOf(10, kept); nl !== -1 && nl < end; nl = buffer.indexOf(10, start)) {
+        visitLine(buffer, start, nl, first);
         first = false;
         start = nl + 1;
       }
-      // The chunk buffer is reused by the next read, so the unfinished line must be copied out.
-      carry = Buffer.from(bytes.subarray(start));
+      // Move the unfinished last line to the front; the next read appends to it.
+      buffer.copy(buffer, 0, start, end);
+      kept = end - start;
+      fileOffset += start;
     }
-    if (carry.length) visitLine(carry, 0, carry.length, first);
+    if (kept > 0) visitLine(buffer, 0, kept, first);
   } finally {
     closeSync(fd);
   }

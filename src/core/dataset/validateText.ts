@@ -1,3 +1,4 @@
+import { samePairTexts } from './datasetLinter.ts';
 import { DatasetValidation, type ValidationResult } from './datasetValidation.ts';
 import type { LintOptions } from './lintRules.ts';
 import { DEFAULT_LINT_OPTIONS } from './lintRules.ts';
@@ -27,10 +28,11 @@ export function validateText(
   const split = splitRecords(text, fileKindOf(fileName));
   const validation = new DatasetValidation(options, split.kind);
   for (const issue of split.issues) validation.addFileIssue(issue);
-  const records = split.spans.map((span) => {
+  const records: TextValidationResult['records'] = [];
+  for (const span of split.spans) {
     const analysis = analyze(span.source);
-    validation.addRecord(span, analysis);
-    return { span, analysis };
-  });
+    validation.addRecord(span, analysis, (earlier, relation) => samePairTexts(records[earlier.index]?.analysis.normalized, analysis.normalized, relation));
+    records.push({ span, analysis });
+  }
   return { ...validation.finish(), records };
 }
