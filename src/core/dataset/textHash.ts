@@ -32,11 +32,13 @@ export function sampledTextKey(text: string): number {
 }
 
 /**
- * One number for (prompt, first answer, second answer), order-sensitive so that a pair and
- * its swap get different keys. Lossy by design: matches are confirmed against the texts.
+ * One small integer for (prompt, first answer, second answer), order-sensitive so that a pair
+ * and its swap get different keys. Lossy by design (30 bits, so V8 keeps it unboxed and map
+ * look-ups stay cheap): every match is confirmed against the texts.
  */
 export function pairKey(promptFingerprint: number, first: number, second: number): number {
-  const high = Math.floor(promptFingerprint / 0x100000000);
-  const low = (promptFingerprint >>> 0) ^ Math.imul(first ^ 0x27d4eb2f, 0x165667b1) ^ Math.imul(second, 0x9e3779b1);
-  return high * 0x100000000 + (low >>> 0);
+  let h = (promptFingerprint >>> 0) ^ Math.imul(Math.floor(promptFingerprint / 0x100000000), 0x85ebca6b);
+  h = Math.imul(h ^ first, 0x165667b1);
+  h = Math.imul(h ^ second, 0x9e3779b1);
+  return (h ^ (h >>> 15)) >>> 2;
 }
