@@ -28,7 +28,7 @@ describe('quality lints', () => {
   it('still finds near-identical answers when one is padded with whitespace runs', () => {
     const words = 'DPO optimises the policy directly from preference pairs without a reward model. ';
     const compact = words.repeat(4);
-    for (const padded of [words.replace(/ /g, '\n\n\n   ').repeat(4), words.replace(/ /g, '\t\t\t\t').repeat(4)]) {
+    for (const padded of [words.replace(/ /g, '\n\n\n   ').repeat(4), words.replace(/ /g, '\t\t\t\t\t\t').repeat(4)]) {
       assert.ok(padded.length > compact.length * 1.5);
       assert.deepEqual(codes(jsonl({ prompt: 'p', chosen: compact, rejected: padded + '!' })), ['1:near-identical-answers']);
     }
