@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { before, describe, it } from 'node:test';
+
+// The shipped bundle, as `npx dpo-studio` runs it (npm test builds it before the unit tests).
+const CLI = resolve('dist/cli.cjs');
+const dir = mkdtempSync(join(tmpdir(), 'dpo-cli-'));
+
+function run(...args: string[]) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: dir });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+function file(name: string, content: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+const good = file('good.jsonl', '{"prompt":"What is 2+2?","chosen":"4","rejected":"5"}\n');
+const bad = file('bad.jsonl', ['{"prompt":"p","chosen":"good answer","rejected":"bad"}', '{"prompt":"q","chosen":"same","rejected":"same"}', '{"prompt": "r", "chosen": 5, "rejected": "x"}', 'not json'].join('\n') + '\n');
+const warnOnly = file('warn.jsonl', '{"prompt":"q","chosen":"same","rejected":"same"}\n');
+
+describe('dpo-studio CLI', () => {
+  before(() => assert.ok(existsSync(CLI), `${CLI} is missing: run npm run build`));
+
+  it('validate exits 0 for a clean file and says ok', () => {
+    const r = run('validate', good);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /good\.jsonl: 1 record \(standard\): ok/);
+  });
+
+  it('validate exits 0 when there are only warnings', () => {
+    const r = run('validate', warnOnly);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /warn\.jsonl:1:\d+ +warning +chosen and rejected are identical/);
+  });
+
+  it('validate exits 1 with located, readable problems', () => {
+    const r = run('validate', bad);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /bad\.jsonl: 4 records \(standard\): 2 errors, 1 warning/);
+    assert.match(r.stdout, /bad\.jsonl:3:27 +error +"chosen" must be a string +\[schema-type \/chosen\]/);
+    assert.match(r.stdout, /bad\.jsonl:4:1 +error +Invalid JSON/);
+  });
+
+  it('validate --json prints one object per file with 1-based lines', () => {
+    const r = run('validate', '--json', good, bad);
+    assert.equal(r.code, 1);
+    const [first, second] = r.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    assert.deepEqual(Object.keys(first).sort(), ['errors', 'file', 'format', 'records', 'stats', 'warnings']);
+    assert.equal(first.file, good);
+    assert.equal(first.format, 'standard');
+    assert.equal(first.records, 1);
+    assert.deepEqual(first.errors, []);
+    assert.equal(second.records, 4);
+    assert.deepEqual(second.errors, [
+      { line: 3, column: 27, pointer: '/chosen', code: 'schema-type', message: '"chosen" must be a string' },
+      { line: 4, column: 1, pointer: '', code: 'invalid-json', message: 'Invalid JSON: unexpected character' },
+    ]);
+    assert.deepEqual(second.warnings.map((w: { line: number; code: string }) => [w.line, w.code]), [[2, 'identical-answers']]);
+    assert.equal(second.stats.pairs, 2);
+    assert.equal(typeof second.stats.chosenLongerRate, 'number');
+  });
+
+  it('validate --disable switches a lint off', () => {
+    const r = run('validate', '--json', '--disable', 'identical-answers', warnOnly);
+    assert.deepEqual(JSON.parse(r.stdout).warnings, []);
+  });
+
+  it('validate exits 2 for a missing file, a directory and an unreadable file, and still checks the others', () => {
+    mkdirSync(join(dir, 'folder'), { recursive: true });
+    assert.equal(run('validate', join(dir, 'missing.jsonl')).code, 2);
+    const r = run('validate', '--json', join(dir, 'folder'), good);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /is a directory/);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines[0].errors[0].code, 'io-error');
+    assert.equal(lines[1].records, 1);
+    if (process.getuid?.() !== 0) {
+      const locked = file('locked.jsonl', '{}');
+      chmodSync(locked, 0);
+      assert.equal(run('validate', locked).code, 2);
+    }
+  });
+
+  it('exits 2 for usage errors', () => {
+    assert.equal(run('validate').code, 2);
+    assert.equal(run('frobnicate').code, 2);
+    assert.equal(run('validate', '--similarity', '3', good).code, 2);
+    assert.equal(run('sample').code, 2);
+    assert.equal(run('sample', join(dir, 'x.jsonl'), '--format', 'yaml').code, 2);
+    assert.equal(run('sample', join(dir, 'x.jsonl'), '--count', '0').code, 2);
+  });
+
+  for (const format of ['standard', 'conversational', 'instruction']) {
+    it(`sample writes a valid ${format} dataset that validate accepts`, () => {
+      const out = join(dir, 'nested', `${format}.jsonl`);
+      const r = run('sample', out, '--count', '30', '--format', format);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = readFileSync(out, 'utf8').trim().split('\n');
+      assert.equal(lines.length, 30);
+      const check = JSON.parse(run('validate', '--json', out).stdout);
+      assert.equal(check.format, format);
+      assert.equal(check.records, 30);
+      assert.deepEqual(check.errors, []);
+      assert.deepEqual(check.warnings, []);
+    });
+  }
+
+  it('sample writes a JSON array for a .json name', () => {
+    const out = join(dir, 'sample.json');
+    assert.equal(run('sample', out, '--count', '5').code, 0);
+    const records = JSON.parse(readFileSync(out, 'utf8'));
+    assert.equal(records.length, 5);
+    assert.equal(JSON.parse(run('validate', '--json', out).stdout).errors.length, 0);
+  });
+});
