@@ -176,8 +176,9 @@ function lintRecord(record: Record<string, unknown>, normalized: NormalizedRecor
     report('identical-answers', 'chosen and rejected are identical: this pair gives DPO nothing to learn', '/rejected');
   } else if (!options.disabled.has('near-identical-answers')) {
     const similarity = textSimilarity(chosenText, rejectedText, options.nearIdenticalThreshold);
-    if (similarity >= options.nearIdenticalThreshold)
-      report('near-identical-answers', `chosen and rejected are ${Math.round(similarity * 100)}% similar: the preference signal is weak`, '/rejected');
+    if (similarity >= 1) report('near-identical-answers', 'chosen and rejected differ only in letter case or whitespace: the preference signal is noise', '/rejected');
+    else if (similarity >= options.nearIdenticalThreshold)
+      report('near-identical-answers', `chosen and rejected are ${Math.floor(similarity * 100)}% similar: the preference signal is weak`, '/rejected');
   }
   return {
     format: normalized.format,
