@@ -42,10 +42,15 @@ export class DatasetDiagnostics implements vscode.Disposable {
     return settings.detectByContent && looksLikePreferenceData(document.getText());
   }
 
-  /** The latest result for a document, computing it now if none is current. */
-  resultFor(document: vscode.TextDocument): TextValidationResult | undefined {
-    const entry = this.tracked.get(document.uri.toString());
-    if (entry?.result && !entry.timer) return entry.result;
+  /** The latest result for a document, computed now only if there is none yet. */
+  latestResult(document: vscode.TextDocument): TextValidationResult | undefined {
+    const result = this.tracked.get(document.uri.toString())?.result;
+    if (result) return result;
+    return this.isDataset(document) ? this.validate(document) : undefined;
+  }
+
+  /** A result for the document's text as it is now, ahead of any pending re-check. */
+  freshResult(document: vscode.TextDocument): TextValidationResult | undefined {
     return this.isDataset(document) ? this.validate(document) : undefined;
   }
 
@@ -79,6 +84,11 @@ export class DatasetDiagnostics implements vscode.Disposable {
     if (!entry) {
       entry = { cache: new AnalysisCache(readLintOptions(document.uri)) };
       this.tracked.set(key, entry);
+    }
+    if (entry.timer) {
+      // Checking now makes the pending re-check redundant.
+      clearTimeout(entry.timer);
+      entry.timer = undefined;
     }
     const result = validateText(document.getText(), document.fileName, readLintOptions(document.uri), entry.cache.analyze);
     entry.cache.endRun();

@@ -21,7 +21,7 @@ export class DatasetStatusBar implements vscode.Disposable {
 
   private update() {
     const document = vscode.window.activeTextEditor?.document;
-    const result = document && this.diagnostics.isDataset(document) ? this.diagnostics.resultFor(document) : undefined;
+    const result = document && this.diagnostics.isDataset(document) ? this.diagnostics.latestResult(document) : undefined;
     if (!result) {
       this.item.hide();
       return;

@@ -19,7 +19,7 @@ export function registerValidateDatasetCommand(diagnostics: DatasetDiagnostics, 
     let result: ValidationResult | undefined;
     try {
       if (open) {
-        result = diagnostics.resultFor(open);
+        result = diagnostics.freshResult(open);
         if (!result) {
           void vscode.window.showWarningMessage(`${label} does not look like a preference dataset (no "chosen", "rejected" or "candidates" fields).`);
           return;
@@ -28,7 +28,7 @@ export function registerValidateDatasetCommand(diagnostics: DatasetDiagnostics, 
         result = validateFile(uri.fsPath, readLintOptions(uri));
       } else {
         const document = await vscode.workspace.openTextDocument(uri);
-        result = diagnostics.resultFor(document);
+        result = diagnostics.freshResult(document);
       }
     } catch (error) {
       void vscode.window.showErrorMessage(`Cannot validate ${label}: ${(error as Error).message}`);
