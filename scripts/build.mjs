@@ -2,7 +2,9 @@
 // requires), the CLI (CommonJS so `node dist/cli.cjs` works without a loader) and, as they
 // appear, the webview apps (browser ESM).
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -52,6 +54,11 @@ for (const app of ['editor', 'dashboard']) {
     });
   }
 }
+
+// The trainer's WebAssembly backend loads its binaries from beside the bundle at run time.
+const wasmDir = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
+mkdirSync('dist', { recursive: true });
+for (const file of ['tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm.wasm']) copyFileSync(join(wasmDir, file), join('dist', file));
 
 if (watch) {
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
