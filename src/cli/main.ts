@@ -10,6 +10,10 @@ Usage:
       column and field, plus statistics. Exit 0: no errors; 1: errors found; 2: usage or I/O.
   dpo-studio sample <out> [--count N] [--format standard|conversational|instruction] [--seed S]
       Write a realistic sample preference dataset (.jsonl, or a JSON array for .json).
+  dpo-studio init-model <dir> --arch llama|qwen2|mistral|gpt2 [--size tiny|small] [--seed S]
+      Write a randomly initialised model with a small BPE tokenizer in the Hugging Face layout.
+  dpo-studio logps --model <dir> [--adapter <dir>] --data <file> --out <file.jsonl> [--batch-size N]
+      Log-probabilities of every chosen and rejected answer under a model (one JSON line each).
 
 Run "dpo-studio <command> --help" for a command's options.
 `;
@@ -22,6 +26,11 @@ export async function runCli(args: string[], io: CliStreams): Promise<number> {
         return await validateCommand(rest, io);
       case 'sample':
         return await sampleCommand(rest, io);
+      // Loaded on demand: they bring TensorFlow.js, which the dataset commands do not need.
+      case 'init-model':
+        return await (await import('./initModelCommand.ts')).initModelCommand(rest, io);
+      case 'logps':
+        return await (await import('./logpsCommand.ts')).logpsCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
