@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { INIT_ARCHS, INIT_SIZES, initModel, type InitArch, type InitSize } from '../trainer/model/initModel.ts';
 import type { WritableDtype } from '../trainer/model/safetensors.ts';
+import { choiceFlag, parseCommandArgs, wholeNumberFlag } from './cliArgs.ts';
 import { UsageError, type CliStreams } from './cliTypes.ts';
 
 const DTYPES: Record<string, WritableDtype> = { f32: 'F32', float32: 'F32', bf16: 'BF16', bfloat16: 'BF16', f16: 'F16', float16: 'F16' };
@@ -22,35 +22,22 @@ Options:
 `;
 
 export async function initModelCommand(args: string[], io: CliStreams): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        arch: { type: 'string' },
-        size: { type: 'string', default: 'tiny' },
-        seed: { type: 'string', default: '0' },
-        dtype: { type: 'string', default: 'f32' },
-        force: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(args, {
+    arch: { type: 'string' },
+    size: { type: 'string', default: 'tiny' },
+    seed: { type: 'string', default: '0' },
+    dtype: { type: 'string', default: 'f32' },
+    force: { type: 'boolean', default: false },
+  });
   if (values.help) {
     io.out.write(HELP);
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError('init-model needs exactly one output folder');
-  const arch = values.arch as InitArch;
-  if (!INIT_ARCHS.includes(arch)) throw new UsageError(values.arch === undefined ? `init-model needs --arch (${INIT_ARCHS.join(', ')})` : `--arch must be one of ${INIT_ARCHS.join(', ')}, got "${values.arch}"`);
-  const size = values.size as InitSize;
-  if (!INIT_SIZES.includes(size)) throw new UsageError(`--size must be one of ${INIT_SIZES.join(', ')}, got "${values.size}"`);
-  const seed = Number(values.seed);
-  if (!Number.isInteger(seed)) throw new UsageError(`--seed must be a whole number, got "${values.seed}"`);
+  if (values.arch === undefined) throw new UsageError(`init-model needs --arch (${INIT_ARCHS.join(', ')})`);
+  const arch: InitArch = choiceFlag(values.arch, 'arch', INIT_ARCHS)!;
+  const size: InitSize = choiceFlag(values.size, 'size', INIT_SIZES)!;
+  const seed = wholeNumberFlag(values.seed, 'seed')!;
   const dtype = DTYPES[values.dtype!.toLowerCase()];
   if (!dtype) throw new UsageError(`--dtype must be f32, bf16 or f16, got "${values.dtype}"`);
 

@@ -1,6 +1,5 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../core/files/atomicWrite.ts';
 import { BACKEND_CHAIN, initBackend, type BackendRequest } from '../trainer/backend/index.ts';
 import { datasetLogps, tokenizeDatasetFile, type SkippedRecord } from '../trainer/logps/datasetLogps.ts';
@@ -9,6 +8,7 @@ import { disposeModel, parameterCount, type CausalLM } from '../trainer/model/ca
 import { loadModel } from '../trainer/model/modelFolder.ts';
 import type { TruncationMode } from '../trainer/tokenizer/pairTokens.ts';
 import { TextTokenizer } from '../trainer/tokenizer/textTokenizer.ts';
+import { parseCommandArgs, wholeNumberFlag } from './cliArgs.ts';
 import { UsageError, type CliStreams } from './cliTypes.ts';
 
 const HELP = `Usage: dpo-studio logps --model <dir> --data <file> --out <file.jsonl> [options]
@@ -32,40 +32,28 @@ Options:
   --backend <B>              auto (default) | ${BACKEND_CHAIN.join(' | ')}
 `;
 
-function positiveInt(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive whole number, got "${value}"`);
-  return n;
-}
+const positiveInt = (value: string | undefined, name: string) => wholeNumberFlag(value, name, 1);
 
 function located(file: string, s: SkippedRecord): string {
   return `${file}:${s.line}:${s.column}: ${s.index >= 0 ? `skipped record ${s.index}: ` : ''}${s.message} [${s.code}]`;
 }
 
 export async function logpsCommand(args: string[], io: CliStreams): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: false,
-      options: {
-        model: { type: 'string' },
-        adapter: { type: 'string' },
-        data: { type: 'string' },
-        out: { type: 'string' },
-        'max-length': { type: 'string' },
-        'max-prompt-length': { type: 'string' },
-        truncation: { type: 'string', default: 'keep_end' },
-        'batch-size': { type: 'string', default: '4' },
-        backend: { type: 'string', default: 'auto' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values } = parsed;
+  const { values } = parseCommandArgs(
+    args,
+    {
+      model: { type: 'string' },
+      adapter: { type: 'string' },
+      data: { type: 'string' },
+      out: { type: 'string' },
+      'max-length': { type: 'string' },
+      'max-prompt-length': { type: 'string' },
+      truncation: { type: 'string', default: 'keep_end' },
+      'batch-size': { type: 'string', default: '4' },
+      backend: { type: 'string', default: 'auto' },
+    },
+    false,
+  );
   if (values.help) {
     io.out.write(HELP);
     return 0;

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createSampleJsonl, createSampleRecords, type SampleFormat } from '../core/dataset/sampleDataset.ts';
 import { writeFileAtomic } from '../core/files/atomicWrite.ts';
+import { choiceFlag, parseCommandArgs, wholeNumberFlag } from './cliArgs.ts';
 import { UsageError, type CliStreams } from './cliTypes.ts';
 
 const FORMATS: readonly SampleFormat[] = ['standard', 'conversational', 'instruction'];
@@ -20,29 +20,20 @@ Options:
 `;
 
 export async function sampleCommand(args: string[], io: CliStreams): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { count: { type: 'string', default: '50' }, format: { type: 'string', default: 'standard' }, seed: { type: 'string', default: '42' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(args, {
+    count: { type: 'string', default: '50' },
+    format: { type: 'string', default: 'standard' },
+    seed: { type: 'string', default: '42' },
+  });
   if (values.help) {
     io.out.write(HELP);
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError('sample needs exactly one output file');
   const out = positionals[0]!;
-  const count = Number(values.count);
-  if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count must be a positive whole number, got "${values.count}"`);
-  const format = values.format as SampleFormat;
-  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${values.format}"`);
-  const seed = Number(values.seed);
-  if (!Number.isInteger(seed)) throw new UsageError(`--seed must be a whole number, got "${values.seed}"`);
+  const count = wholeNumberFlag(values.count, 'count', 1)!;
+  const format = choiceFlag(values.format, 'format', FORMATS)!;
+  const seed = wholeNumberFlag(values.seed, 'seed')!;
 
   const text = /\.json$/i.test(out) ? JSON.stringify(createSampleRecords(count, format, seed), null, 2) + '\n' : createSampleJsonl(count, format, seed);
   try {

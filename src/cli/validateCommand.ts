@@ -1,10 +1,10 @@
 import { statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { lintOptions } from '../core/dataset/lintRules.ts';
 import { validateFile } from '../core/dataset/validateFile.ts';
 import type { ValidationResult } from '../core/dataset/datasetValidation.ts';
 import type { Problem } from '../core/dataset/types.ts';
 import { formatStats } from '../core/dataset/statsSummary.ts';
+import { parseCommandArgs, wholeNumberFlag } from './cliArgs.ts';
 import { UsageError, type CliStreams } from './cliTypes.ts';
 
 const HELP = `Usage: dpo-studio validate <file...> [options]
@@ -16,31 +16,20 @@ Options:
   --similarity <T>       similarity in [0,1] from which answers are near-identical (default 0.9)
 `;
 
-function numberOption(value: string | undefined, name: string, check: (n: number) => boolean): number | undefined {
+function similarityFlag(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`--${name} got "${value}", which is out of range`);
+  if (!(n >= 0 && n <= 1)) throw new UsageError(`--similarity must be a number from 0 to 1, got "${value}"`);
   return n;
 }
 
 export async function validateCommand(args: string[], io: CliStreams): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        disable: { type: 'string', multiple: true },
-        'max-length': { type: 'string' },
-        similarity: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(args, {
+    json: { type: 'boolean', default: false },
+    disable: { type: 'string', multiple: true },
+    'max-length': { type: 'string' },
+    similarity: { type: 'string' },
+  });
   if (values.help) {
     io.out.write(HELP);
     return 0;
@@ -48,8 +37,8 @@ export async function validateCommand(args: string[], io: CliStreams): Promise<n
   if (positionals.length === 0) throw new UsageError('validate needs at least one file');
   const options = lintOptions({
     disabled: (values.disable ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean),
-    ...optional('maxTextLength', numberOption(values['max-length'], 'max-length', (n) => n > 0)),
-    ...optional('nearIdenticalThreshold', numberOption(values.similarity, 'similarity', (n) => n >= 0 && n <= 1)),
+    ...optional('maxTextLength', wholeNumberFlag(values['max-length'], 'max-length', 1)),
+    ...optional('nearIdenticalThreshold', similarityFlag(values.similarity)),
   });
 
   let exitCode = 0;
