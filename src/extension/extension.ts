@@ -3,6 +3,7 @@ import { registerCreateSampleCommand } from './createSampleCommand.ts';
 import { DatasetCodeActions, registerDisableLintCommand } from './datasetCodeActions.ts';
 import { DatasetDiagnostics } from './datasetDiagnostics.ts';
 import { DatasetStatusBar } from './datasetStatusBar.ts';
+import { registerPairEditor } from './pairEditor/registerPairEditor.ts';
 import { TrainingConfigDiagnostics } from './trainingConfigDiagnostics.ts';
 import { registerValidateDatasetCommand } from './validateDatasetCommand.ts';
 
@@ -22,6 +23,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerValidateDatasetCommand(diagnostics, output),
     registerCreateSampleCommand(),
     registerDisableLintCommand(),
+    registerPairEditor(context, diagnostics, output),
   );
 }
 

@@ -1,0 +1,232 @@
+import * as vscode from 'vscode';
+import type { LintOptions } from '../../core/dataset/lintRules.ts';
+import type { TextValidationResult } from '../../core/dataset/validateText.ts';
+import { applyRecordAction, RecordActionError } from '../../core/pairEditor/recordActions.ts';
+import { RecordDocument } from '../../core/pairEditor/recordDocument.ts';
+import { recordRevision, type RecordView } from '../../core/pairEditor/recordView.ts';
+import type { ActRequest, HostToWebview, WebviewToHost } from '../../protocol/pairEditorMessages.ts';
+import { MAX_RECORDS_PER_REQUEST } from '../../protocol/pairEditorMessages.ts';
+import { recordTextEdit } from './recordTextEdit.ts';
+import { guardWebviewMessage, isOpenableLink } from './webviewMessageGuard.ts';
+import { pairEditorHtml } from './webviewHtml.ts';
+
+/** What a session needs from the rest of the extension. */
+export interface SessionServices {
+  extensionUri: vscode.Uri;
+  /** The whole-file validation (shared with the Problems panel, so a file is checked once). */
+  validate(document: vscode.TextDocument): TextValidationResult;
+  lintOptions(document: vscode.TextDocument): LintOptions;
+  annotator(document: vscode.TextDocument): string;
+  debounceMs(document: vscode.TextDocument): number;
+  runCommand(command: 'showText' | 'exportPairs', session: PairEditorSession): void;
+  log(line: string): void;
+}
+
+/** Records sent with `init`: the first screenful plus what the next keypresses will want. */
+const INIT_BEHIND = 10;
+const INIT_AHEAD = 60;
+
+/**
+ * One pair editor panel on one document: answers the webview's requests for records, turns its
+ * actions into WorkspaceEdits on the acted-on record, and tells it when records change (edits,
+ * undo, a change in the text editor) and when a new validation brings new progress and stats.
+ */
+export class PairEditorSession implements vscode.Disposable {
+  readonly records: RecordDocument;
+  /** The record on screen, as the webview last said. */
+  currentIndex: number;
+  private modelVersion = -1;
+  /** Edits are applied one after the other: each must see the offsets the previous one left. */
+  private edits: Promise<void> = Promise.resolve();
+  private validationTimer: ReturnType<typeof setTimeout> | undefined;
+  private webviewReady = false;
+  private readonly openedAt = Date.now();
+  private disposed = false;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    readonly document: vscode.TextDocument,
+    readonly panel: vscode.WebviewPanel,
+    private readonly services: SessionServices,
+    initialIndex: number | undefined,
+  ) {
+    this.records = new RecordDocument(document.fileName, services.lintOptions(document));
+    this.currentIndex = initialIndex ?? -1;
+    panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(services.extensionUri, 'dist', 'webview')] };
+    panel.webview.html = pairEditorHtml(panel.webview, services.extensionUri);
+    // Split while the webview loads its script: the records are ready when it asks.
+    this.refresh();
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.document === document && e.contentChanges.length > 0) this.onDocumentChanged(e.contentChanges);
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('dpoStudio.lint', document.uri)) {
+          this.records.setOptions(services.lintOptions(document));
+          this.scheduleValidation(0);
+        }
+      }),
+    );
+  }
+
+  /** Shows a record (switching back from the text editor at the cursor's record). */
+  goTo(index: number): void {
+    this.currentIndex = index;
+    if (this.webviewReady) void this.post({ type: 'goTo', index });
+  }
+
+  private post(message: HostToWebview): Thenable<boolean> {
+    return this.panel.webview.postMessage(message);
+  }
+
+  /** Re-splits the document if it changed since the last split; says what changed. */
+  private refresh() {
+    if (this.document.version === this.modelVersion) return { kind: 'none' } as const;
+    this.modelVersion = this.document.version;
+    return this.records.update(this.document.getText());
+  }
+
+  private onDocumentChanged(changes: readonly vscode.TextDocumentContentChangeEvent[] = []): void {
+    const change = this.patch(changes) ?? this.refresh();
+    if (this.webviewReady) {
+      if (change.kind === 'reset') void this.post({ type: 'reset', count: this.records.count });
+      else if (change.kind === 'records') void this.post({ type: 'changed', count: this.records.count, records: this.views(change.indices) });
+    }
+    this.scheduleValidation(this.services.debounceMs(this.document));
+  }
+
+  /**
+   * The cheap path for one edit inside one record (labeling): patch that record instead of
+   * reading and splitting the whole document again, which costs ~100 ms on 100,000 records.
+   */
+  private patch(changes: readonly vscode.TextDocumentContentChangeEvent[]) {
+    const only = changes.length === 1 ? changes[0]! : undefined;
+    if (!only || this.document.version !== this.modelVersion + 1) return undefined;
+    const change = this.records.applyChange({ offset: only.rangeOffset, removedLength: only.rangeLength, text: only.text });
+    if (change) this.modelVersion = this.document.version;
+    return change;
+  }
+
+  private views(indices: Iterable<number>): RecordView[] {
+    const out: RecordView[] = [];
+    for (const i of indices) {
+      const view = this.records.view(i);
+      if (view) out.push(view);
+    }
+    return out;
+  }
+
+  private range(start: number, end: number): number[] {
+    const out: number[] = [];
+    for (let i = Math.max(0, start); i < Math.min(end, this.records.count); i++) out.push(i);
+    return out;
+  }
+
+  private scheduleValidation(delay: number): void {
+    if (this.validationTimer) clearTimeout(this.validationTimer);
+    this.validationTimer = setTimeout(() => {
+      this.validationTimer = undefined;
+      if (this.document.isClosed || this.disposed) return;
+      this.refresh();
+      const summary = this.records.setValidation(this.services.validate(this.document));
+      if (this.webviewReady) void this.post({ type: 'summary', summary });
+    }, delay);
+  }
+
+  private receive(raw: unknown): void {
+    const checked = guardWebviewMessage(raw);
+    if (!checked.ok) {
+      this.services.log(`Pair editor: ignored a malformed message from the webview (${checked.reason})`);
+      return;
+    }
+    this.handle(checked.message);
+  }
+
+  private handle(message: WebviewToHost): void {
+    switch (message.type) {
+      case 'ready': {
+        this.refresh();
+        const index = Math.min(Math.max(this.currentIndex >= 0 ? this.currentIndex : message.index, 0), Math.max(this.records.count - 1, 0));
+        this.currentIndex = index;
+        this.webviewReady = true;
+        const delivered = this.post({
+          type: 'init',
+          fileName: vscode.workspace.asRelativePath(this.document.uri),
+          count: this.records.count,
+          index,
+          records: this.views(this.range(index - INIT_BEHIND, index + INIT_AHEAD)),
+          annotator: this.services.annotator(this.document),
+          openedAt: this.openedAt,
+        });
+        // The whole-file check blocks the extension host for a while on a big file: start it only
+        // once the first records were handed over, so they are not held up behind it.
+        void delivered.then(() => this.scheduleValidation(0));
+        return;
+      }
+      case 'getRecords':
+        this.refresh();
+        void this.post({ type: 'records', requestId: message.requestId, count: this.records.count, records: this.views(this.range(message.start, Math.min(message.end, message.start + MAX_RECORDS_PER_REQUEST))) });
+        return;
+      case 'act':
+        this.edits = this.edits.then(() => this.act(message)).catch((error: unknown) => {
+          this.services.log(`Pair editor: an edit failed: ${error instanceof Error ? error.message : String(error)}`);
+          void this.post({ type: 'actResult', requestId: message.requestId, ok: false, message: 'The edit failed; see the DPO Studio output.' });
+        });
+        return;
+      case 'search':
+        this.refresh();
+        void this.post({ type: 'searchResult', requestId: message.requestId, index: this.records.search(message.query, Math.min(message.from, this.records.count), message.step) ?? null });
+        return;
+      case 'current':
+        this.currentIndex = message.index;
+        return;
+      case 'openLink':
+        if (isOpenableLink(message.url)) void vscode.env.openExternal(vscode.Uri.parse(message.url, true));
+        else this.services.log(`Pair editor: did not open the link ${JSON.stringify(message.url)} (only http and https links open)`);
+        return;
+      case 'runCommand':
+        this.services.runCommand(message.command, this);
+        return;
+    }
+  }
+
+  private async act(message: ActRequest): Promise<void> {
+    const reply = (ok: boolean, text?: string): void => {
+      void this.post({ type: 'actResult', requestId: message.requestId, ok, ...(text ? { message: text } : {}) });
+    };
+    this.refresh();
+    const span = this.records.span(message.index);
+    if (!span) return reply(false, `There is no record ${message.index + 1} any more: the file has ${this.records.count}.`);
+    if (recordRevision(span.source) !== message.revision) {
+      // The labeler acted on text that is no longer there: show them what is.
+      void this.post({ type: 'changed', count: this.records.count, records: this.views([message.index]) });
+      return reply(false, `Record ${message.index + 1} changed since it was shown; nothing was written. Look again and retry.`);
+    }
+    const labeling = message.action.kind === 'decide' || message.action.kind === 'chooseCandidates';
+    const annotator = this.services.annotator(this.document);
+    let next: string;
+    try {
+      next = applyRecordAction(
+        span.source,
+        message.action,
+        labeling ? { ...(annotator ? { annotator } : {}), ...(message.timeMs !== undefined ? { timeMs: message.timeMs } : {}), at: new Date().toISOString() } : {},
+      );
+    } catch (error) {
+      if (error instanceof RecordActionError) return reply(false, error.message);
+      throw error;
+    }
+    const edit = recordTextEdit(this.document, span, next);
+    if (!edit) return reply(true);
+    const applied = await vscode.workspace.applyEdit(edit);
+    // The change event normally came first; make sure the webview sees the record as written.
+    this.onDocumentChanged();
+    reply(applied, applied ? undefined : 'VS Code did not apply the edit (is the file read-only?).');
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    if (this.validationTimer) clearTimeout(this.validationTimer);
+    this.disposables.forEach((d) => d.dispose());
+  }
+}
