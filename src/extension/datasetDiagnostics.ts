@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { AnalysisCache, looksLikePreferenceData } from '../core/dataset/analysisCache.ts';
-import { validateText, type TextValidationResult } from '../core/dataset/validateText.ts';
+import { validateText, validateTextInSlices, type TextValidationResult } from '../core/dataset/validateText.ts';
 import { readLintOptions, readValidationSettings, SECTION } from './settings.ts';
 import { toDiagnostic } from './problemsToDiagnostics.ts';
 
@@ -8,7 +8,11 @@ interface TrackedDocument {
   cache: AnalysisCache;
   timer?: ReturnType<typeof setTimeout>;
   result?: TextValidationResult;
+  /** Bumped by every run, so a background run overtaken by a newer one throws its result away. */
+  generation: number;
 }
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Keeps the Problems panel in step with every open preference dataset: checked on open,
@@ -68,21 +72,44 @@ export class DatasetDiagnostics implements vscode.Disposable {
     let entry = this.tracked.get(key);
     if (!entry) {
       if (!this.isDataset(document)) return;
-      entry = { cache: new AnalysisCache(readLintOptions(document.uri)) };
+      entry = { cache: new AnalysisCache(readLintOptions(document.uri)), generation: 0 };
       this.tracked.set(key, entry);
     }
     if (entry.timer) clearTimeout(entry.timer);
+    const tracked = entry;
     entry.timer = setTimeout(() => {
-      entry.timer = undefined;
-      if (!document.isClosed) this.validate(document);
+      tracked.timer = undefined;
+      if (!document.isClosed) void this.validateInBackground(document, tracked);
     }, delay);
   }
 
+  /**
+   * The check after opening or typing: in slices that give the event loop back, so that a
+   * 100,000-record file does not hold up the editor (or the pair editor's first record) for
+   * the seconds a full pass takes. Dropped when the document changes meanwhile.
+   */
+  private async validateInBackground(document: vscode.TextDocument, entry: TrackedDocument): Promise<void> {
+    const generation = ++entry.generation;
+    const version = document.version;
+    const result = await validateTextInSlices(
+      document.getText(),
+      document.fileName,
+      readLintOptions(document.uri),
+      entry.cache.analyze,
+      yieldToEventLoop,
+      () => document.isClosed || document.version !== version || entry.generation !== generation || this.tracked.get(document.uri.toString()) !== entry,
+    );
+    if (!result) return;
+    entry.cache.endRun();
+    this.publish(document, entry, result);
+  }
+
+  /** A check right now, for callers that need the answer before they go on. */
   private validate(document: vscode.TextDocument): TextValidationResult {
     const key = document.uri.toString();
     let entry = this.tracked.get(key);
     if (!entry) {
-      entry = { cache: new AnalysisCache(readLintOptions(document.uri)) };
+      entry = { cache: new AnalysisCache(readLintOptions(document.uri)), generation: 0 };
       this.tracked.set(key, entry);
     }
     if (entry.timer) {
@@ -90,8 +117,14 @@ export class DatasetDiagnostics implements vscode.Disposable {
       clearTimeout(entry.timer);
       entry.timer = undefined;
     }
+    entry.generation++;
     const result = validateText(document.getText(), document.fileName, readLintOptions(document.uri), entry.cache.analyze);
     entry.cache.endRun();
+    this.publish(document, entry, result);
+    return result;
+  }
+
+  private publish(document: vscode.TextDocument, entry: TrackedDocument, result: TextValidationResult): void {
     entry.result = result;
     const { maxProblems } = readValidationSettings(document.uri);
     const diagnostics = result.problems.slice(0, maxProblems).map((p) => toDiagnostic(document, p));
@@ -106,7 +139,6 @@ export class DatasetDiagnostics implements vscode.Disposable {
     }
     this.collection.set(document.uri, diagnostics);
     this.changed.fire(document);
-    return result;
   }
 
   private forget(document: vscode.TextDocument) {

@@ -43,3 +43,32 @@ describe('incremental validation', () => {
     assert.equal(looksLikePreferenceData('{"compilerOptions": {"strict": true}}'), false);
   });
 });
+
+describe('validation in slices', () => {
+  const lines = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ prompt: `q${i % 2900}`, chosen: i % 7 ? `answer ${i}` : 'same', rejected: i % 7 ? `worse ${i}` : 'same' }));
+  const text = lines.join('\n');
+
+  it('gives the same result as one pass, yielding between slices', async () => {
+    const { validateTextInSlices } = await import('../../src/core/dataset/validateText.ts');
+    let pauses = 0;
+    const sliced = await validateTextInSlices(text, 'x.jsonl', lintOptions(), (s) => analyzeFresh(s), async () => {
+      pauses++;
+      await new Promise((resolve) => setImmediate(resolve));
+    }, () => false, 0);
+    assert.ok(pauses > 100, `paused ${pauses} times`);
+    assert.deepEqual(sliced!.problems, validateText(text, 'x.jsonl').problems);
+  });
+
+  it('gives up when the text went stale', async () => {
+    const { validateTextInSlices } = await import('../../src/core/dataset/validateText.ts');
+    let pauses = 0;
+    const result = await validateTextInSlices(text, 'x.jsonl', lintOptions(), (s) => analyzeFresh(s), async () => {
+      pauses++;
+    }, () => pauses >= 3, 0);
+    assert.equal(result, undefined);
+  });
+});
+
+function analyzeFresh(source: string) {
+  return new AnalysisCache(lintOptions()).analyze(source);
+}

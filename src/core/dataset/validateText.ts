@@ -15,16 +15,14 @@ export function fileKindOf(fileName: string): FileKind {
   return /\.(jsonl|ndjson)$/i.test(fileName) ? 'jsonl' : 'json';
 }
 
+type Analyze = (source: string) => RecordAnalysis;
+
 /**
- * Validates a whole dataset held in memory (an editor's document). `analyze` lets a caller
- * reuse analyses of records whose text did not change since the last run.
+ * The validation of a whole text, one record per step, so that the same code can run in one
+ * go (tests, small files) or in slices that give the event loop back (a big file in an editor,
+ * where a 100,000-record pass must not freeze everything else for seconds).
  */
-export function validateText(
-  text: string,
-  fileName: string,
-  options: LintOptions = DEFAULT_LINT_OPTIONS,
-  analyze: (source: string) => RecordAnalysis = (source) => analyzeRecord(source, options),
-): TextValidationResult {
+function* validationSteps(text: string, fileName: string, options: LintOptions, analyze: Analyze): Generator<void, TextValidationResult> {
   const split = splitRecords(text, fileKindOf(fileName));
   const validation = new DatasetValidation(options, split.kind);
   for (const issue of split.issues) validation.addFileIssue(issue);
@@ -33,6 +31,50 @@ export function validateText(
     const analysis = analyze(span.source);
     validation.addRecord(span, analysis, (earlier, relation) => samePairTexts(records[earlier.index]?.analysis.normalized, analysis.normalized, relation));
     records.push({ span, analysis });
+    yield;
   }
   return { ...validation.finish(), records };
+}
+
+/**
+ * Validates a whole dataset held in memory (an editor's document). `analyze` lets a caller
+ * reuse analyses of records whose text did not change since the last run.
+ */
+export function validateText(
+  text: string,
+  fileName: string,
+  options: LintOptions = DEFAULT_LINT_OPTIONS,
+  analyze: Analyze = (source) => analyzeRecord(source, options),
+): TextValidationResult {
+  const steps = validationSteps(text, fileName, options, analyze);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * `validateText` in slices of about `sliceMs`, awaiting `pause` between them. Returns undefined
+ * when `isStale` says the text changed meanwhile: that result would describe a past version.
+ */
+export async function validateTextInSlices(
+  text: string,
+  fileName: string,
+  options: LintOptions,
+  analyze: Analyze,
+  pause: () => Promise<void>,
+  isStale: () => boolean,
+  sliceMs = 15,
+): Promise<TextValidationResult | undefined> {
+  const steps = validationSteps(text, fileName, options, analyze);
+  let sliceStart = performance.now();
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    if (performance.now() - sliceStart >= sliceMs) {
+      await pause();
+      if (isStale()) return undefined;
+      sliceStart = performance.now();
+    }
+  }
 }
