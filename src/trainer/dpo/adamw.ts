@@ -29,8 +29,9 @@ export class AdamW {
     this.epsilon = options.epsilon ?? 1e-8;
     this.weightDecay = options.weightDecay;
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      // tidy frees the zeros tensors a variable is made from (the variables themselves survive it).
+      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
     }
   }
 

@@ -18,6 +18,11 @@ export interface CausalLM {
   readonly ropeInvFreq: Float32Array;
   /** The LoRA adapter every targeted linear adds its delta from, when one is attached. */
   adapter: LoraAdapter | undefined;
+  /**
+   * Frozen linears whose weight is held outside `params` (quantized, see src/trainer/quantization),
+   * by module path: each computes x W^T for x [rows, in]; bias and LoRA are added as usual.
+   */
+  frozenLinears?: ReadonlyMap<string, (x: tf.Tensor2D) => tf.Tensor2D>;
 }
 
 /** Wraps tensors (by HF name) as the model's variables; the tensors' memory is taken over, not copied. */

@@ -38,6 +38,8 @@ export interface LoraAdapter {
   config: LoraConfig;
   /** By module path, e.g. `model.layers.0.self_attn.q_proj`. */
   layers: Map<string, LoraLayer>;
+  /** Seeds each LoRA dropout mask (a trainer sets it so a run repeats exactly); unseeded when absent. */
+  dropoutSeed?: () => number;
 }
 
 export function defaultLoraConfig(overrides: Partial<LoraConfig> = {}): LoraConfig {

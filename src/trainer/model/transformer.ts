@@ -34,6 +34,8 @@ interface Context {
   /** Llama: [batch, 1, tokens, headDim]. */
   cos?: tf.Tensor4D;
   sin?: tf.Tensor4D;
+  /** Llama on wasm: [headDim, headDim], see rotateHalf. */
+  rotation?: tf.Tensor2D;
   past: KvCache | undefined;
   next: KvCache['layers'];
   training: boolean;
@@ -52,12 +54,13 @@ function linear(ctx: Context, x: tf.Tensor, path: string): tf.Tensor {
   if (!spec) throw new Error(`no linear layer "${path}"`);
   const lead = x.shape.slice(0, -1);
   const x2 = tf.reshape(x, [-1, spec.inFeatures]);
-  let y = tf.matMul(x2, param(ctx.model, `${path}.weight`), false, !spec.conv1d);
+  const frozen = ctx.model.frozenLinears?.get(path);
+  let y = frozen ? frozen(x2 as tf.Tensor2D) : tf.matMul(x2, param(ctx.model, `${path}.weight`), false, !spec.conv1d);
   if (spec.hasBias) y = tf.add(y, param(ctx.model, `${path}.bias`));
   const lora = ctx.model.adapter?.layers.get(path);
   if (lora) {
     const rate = ctx.model.adapter!.config.dropout;
-    const xin = ctx.training && rate > 0 ? tf.dropout(x2, rate) : x2;
+    const xin = ctx.training && rate > 0 ? tf.dropout(x2, rate, undefined, ctx.model.adapter!.dropoutSeed?.()) : x2;
     y = tf.add(y, tf.mul(tf.matMul(tf.matMul(xin, lora.a, false, true), lora.b, false, true), lora.scale));
   }
   return tf.reshape(y, [...lead, spec.outFeatures]);
@@ -102,14 +105,33 @@ function mergeHeads(x: tf.Tensor4D): tf.Tensor3D {
   return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [batch, tokens, heads * headDim]);
 }
 
-/** Llama's RoPE layout: pairs (i, i + d/2), rotated by concatenating (-x2, x1). */
-function rotateHalf(x: tf.Tensor): tf.Tensor {
+/**
+ * Llama's RoPE layout: pairs (i, i + d/2), rotated by concatenating (-x2, x1). Given `rotation`
+ * (rotateHalfMatrix(d), on wasm), computed as x @ R instead: exact (one nonzero term per
+ * output) and, forward and backward, about 40% cheaper there than a split, a negation and a
+ * concat, whose slices run as JavaScript loops on wasm. (On the cpu backend the product is the
+ * slower one.)
+ */
+function rotateHalf(x: tf.Tensor, rotation: tf.Tensor2D | undefined): tf.Tensor {
+  const d = x.shape[x.rank - 1]!;
+  if (rotation) return tf.reshape(tf.matMul(tf.reshape(x, [-1, d]), rotation), x.shape);
   const [x1, x2] = tf.split(x, 2, -1) as [tf.Tensor, tf.Tensor];
   return tf.concat([tf.neg(x2), x1], -1);
 }
 
-function applyRotaryEmb(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): tf.Tensor4D {
-  return tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin)) as tf.Tensor4D;
+/** R [d, d] with (x @ R)[i] = -x[i + d/2] for i < d/2 and x[i - d/2] otherwise. */
+function rotateHalfMatrix(d: number): tf.Tensor2D {
+  const half = d / 2;
+  const r = new Float32Array(d * d);
+  for (let i = 0; i < half; i++) {
+    r[(i + half) * d + i] = -1;
+    r[i * d + i + half] = 1;
+  }
+  return tf.tensor2d(r, [d, d]);
+}
+
+function applyRotaryEmb(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D, rotation: tf.Tensor2D | undefined): tf.Tensor4D {
+  return tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x, rotation), sin)) as tf.Tensor4D;
 }
 
 /** Appends the new keys and values to the layer's cache and records the result for the next step. */
@@ -144,8 +166,8 @@ function scaledDotProductAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4
 function llamaAttention(ctx: Context, x: tf.Tensor, layer: number): tf.Tensor {
   const c = ctx.model.config;
   const p = `model.layers.${layer}.self_attn`;
-  const q = applyRotaryEmb(splitHeads(linear(ctx, x, `${p}.q_proj`), c.numHeads, c.headDim), ctx.cos!, ctx.sin!);
-  const k = applyRotaryEmb(splitHeads(linear(ctx, x, `${p}.k_proj`), c.numKvHeads, c.headDim), ctx.cos!, ctx.sin!);
+  const q = applyRotaryEmb(splitHeads(linear(ctx, x, `${p}.q_proj`), c.numHeads, c.headDim), ctx.cos!, ctx.sin!, ctx.rotation);
+  const k = applyRotaryEmb(splitHeads(linear(ctx, x, `${p}.k_proj`), c.numKvHeads, c.headDim), ctx.cos!, ctx.sin!, ctx.rotation);
   const v = splitHeads(linear(ctx, x, `${p}.v_proj`), c.numKvHeads, c.headDim);
   const [keys, values] = withCache(ctx, layer, k, v);
   const y = scaledDotProductAttention(q, keys, values, ctx.mask, 1 / Math.sqrt(c.headDim));
@@ -240,6 +262,7 @@ export function forward(model: CausalLM, inputIds: tf.Tensor2D, options: Forward
     const { cos, sin } = ropeCosSin(model.ropeInvFreq, layout.positions);
     ctx.cos = tf.tensor4d(cos, [batch, 1, tokens, c.headDim]);
     ctx.sin = tf.tensor4d(sin, [batch, 1, tokens, c.headDim]);
+    if (tf.getBackend() === 'wasm') ctx.rotation = rotateHalfMatrix(c.headDim);
     x = tf.gather(param(model, 'model.embed_tokens.weight'), inputIds);
     for (let i = 0; i < c.numLayers; i++) x = llamaBlock(ctx, x, i);
     x = rmsNorm(x, param(model, 'model.norm.weight'), c.normEps);
@@ -263,10 +286,17 @@ const LOGIT_CHUNK_ELEMENTS = 16 * 1024 * 1024;
 
 /**
  * log p(targets[r] | hidden[r]) for rows of hidden states [rows, hidden]: the target's logit
- * minus logsumexp over the vocabulary. The [rows, vocab] logits are never all alive at once,
- * in the forward pass (row chunks) or the backward pass: a custom gradient recomputes each
- * chunk's logits instead of keeping them for backprop, using d logp / d logits = onehot - softmax.
- * With a 49k vocabulary that is the difference between gigabytes and megabytes.
+ * minus logsumexp over the vocabulary. The [rows, vocab] logits are never alive beyond one
+ * chunk of `chunkElements`, in the forward pass (row chunks) or the backward pass: a custom
+ * gradient uses d logp / d logits = onehot - softmax, keeping the forward pass's softmax when
+ * all rows fit in one chunk and recomputing each chunk's otherwise. With a 49k vocabulary that
+ * is the difference between gigabytes and megabytes; with a small one, the recomputation (a
+ * quarter of the head's work) is saved.
+ *
+ * The head weight is differentiated only when it is trainable: a frozen head (LoRA, whose
+ * base weights are not trainable) gets no [vocab, hidden] weight gradient computed and thrown
+ * away, so tf.grads / tf.variableGrads with respect to a non-trainable head weight finds no
+ * path to it (tf.variableGrads skips non-trainable variables anyway).
  */
 export function targetLogProbs(model: CausalLM, hidden: tf.Tensor2D, targets: ArrayLike<number>, chunkElements = LOGIT_CHUNK_ELEMENTS): tf.Tensor1D {
   const rows = hidden.shape[0];
@@ -276,45 +306,89 @@ export function targetLogProbs(model: CausalLM, hidden: tf.Tensor2D, targets: Ar
   const targetIds = Int32Array.from(targets);
   const chunks: Array<[start: number, size: number]> = [];
   for (let start = 0; start < rows; start += chunk) chunks.push([start, Math.min(chunk, rows - start)]);
-  const rowsOf = (x: tf.Tensor2D, start: number, size: number) => (chunks.length === 1 ? x : tf.slice(x, [start, 0], [size, -1]));
+  const single = chunks.length === 1;
+  const rowsOf = (x: tf.Tensor2D, start: number, size: number) => (single ? x : tf.slice(x, [start, 0], [size, -1]));
+  const weight = param(model, lmHeadName(model.config)) as tf.Variable<tf.Rank.R2>;
 
-  const headLogProbs = tf.customGrad((h, w, save) => {
-    const hiddenRows = h as tf.Tensor2D;
-    const weight = w as tf.Tensor2D;
-    (save as tf.GradSaveFunc)([hiddenRows, weight]);
-    const parts = chunks.map(([start, size]) =>
-      tf.tidy(() => {
-        const z = tf.matMul(rowsOf(hiddenRows, start, size), weight, false, true);
-        const flatIndex = tf.add(tf.mul(tf.range(0, size, 1, 'int32'), tf.scalar(vocab, 'int32')), tf.tensor1d(targetIds.subarray(start, start + size), 'int32'));
-        return tf.sub(tf.gather(tf.reshape(z, [-1]), flatIndex), tf.logSumExp(z, -1)) as tf.Tensor1D;
-      }),
-    );
-    const value = parts.length === 1 ? parts[0]! : (tf.concat(parts) as tf.Tensor1D);
-    if (parts.length > 1) tf.dispose(parts);
+  /** Target log-probs of rows [start, start + size) of h, and their softmax [size, vocab]. */
+  const chunkLogProbs = (h: tf.Tensor2D, w: tf.Tensor2D, start: number, size: number): [tf.Tensor1D, tf.Tensor2D] => {
+    const z = tf.matMul(rowsOf(h, start, size), w, false, true);
+    const probs = tf.softmax(z);
+    // logsumexp(z) = max(z) - log(max(softmax(z))), since softmax's largest entry is exactly
+    // 1 / sum(exp(z - max(z))): one vectorised softmax instead of a separate exp pass over
+    // [rows, vocab] (elementwise Exp is scalar code on wasm), and the softmax is the gradient's.
+    const logSumExp = tf.sub(tf.max(z, -1), tf.log(tf.max(probs, -1)));
+    const flatIndex = new Int32Array(size);
+    for (let r = 0; r < size; r++) flatIndex[r] = r * vocab + targetIds[start + r]!;
+    return [tf.sub(tf.gather(tf.reshape(z, [-1]), tf.tensor1d(flatIndex, 'int32')), logSumExp) as tf.Tensor1D, probs as tf.Tensor2D];
+  };
+
+  /** Forward over all chunks: the log-probs, and the softmax when there is a single chunk. */
+  const forwardChunks = (h: tf.Tensor2D, w: tf.Tensor2D): { value: tf.Tensor1D; probs?: tf.Tensor2D } => {
+    if (single) {
+      const [value, probs] = chunkLogProbs(h, w, 0, rows);
+      return { value, probs };
+    }
+    const parts = chunks.map(([start, size]) => tf.tidy(() => chunkLogProbs(h, w, start, size)[0]));
+    const value = tf.concat(parts) as tf.Tensor1D;
+    tf.dispose(parts);
+    return { value };
+  };
+
+  /** d hidden, and d weight when the weight is differentiated. */
+  const backward = (dy: tf.Tensor1D, hs: tf.Tensor2D, ws: tf.Tensor2D, kept: tf.Tensor2D | undefined, withWeight: boolean): [tf.Tensor2D, tf.Tensor2D | undefined] => {
+    let dW: tf.Tensor2D | undefined;
+    const dh: tf.Tensor2D[] = [];
+    for (const [start, size] of chunks) {
+      const result = tf.tidy(() => {
+        const hc = rowsOf(hs, start, size);
+        const p = kept ?? tf.softmax(tf.matMul(hc, ws, false, true));
+        const g = tf.mul(tf.sub(tf.oneHot(tf.tensor1d(targetIds.subarray(start, start + size), 'int32'), vocab), p), tf.reshape(single ? dy : tf.slice(dy, [start], [size]), [size, 1]));
+        const out: tf.Tensor2D[] = [tf.matMul(g, ws)];
+        if (withWeight) {
+          const dWChunk = tf.matMul(g, hc, true, false) as tf.Tensor2D;
+          out.push(dW ? (tf.add(dW, dWChunk) as tf.Tensor2D) : dWChunk);
+        }
+        return out;
+      });
+      dh.push(result[0]!);
+      if (withWeight) {
+        dW?.dispose();
+        dW = result[1]!;
+      }
+    }
+    const dHidden = dh.length === 1 ? dh[0]! : (tf.concat(dh) as tf.Tensor2D);
+    if (dh.length > 1) tf.dispose(dh);
+    return [dHidden, dW];
+  };
+
+  if (weight.trainable) {
+    const headLogProbs = tf.customGrad((h, w, save) => {
+      const { value, probs } = forwardChunks(h as tf.Tensor2D, w as tf.Tensor2D);
+      (save as tf.GradSaveFunc)(probs ? [h as tf.Tensor2D, w as tf.Tensor2D, probs] : [h as tf.Tensor2D, w as tf.Tensor2D]);
+      return {
+        value,
+        gradFunc: (dy: tf.Tensor1D, saved: tf.Tensor[]) => {
+          const [hs, ws, kept] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D | undefined];
+          const [dHidden, dW] = backward(dy, hs, ws, kept, true);
+          return [dHidden, dW!];
+        },
+      };
+    });
+    return headLogProbs(hidden, weight);
+  }
+  const frozenHeadLogProbs = tf.customGrad((h, save) => {
+    const { value, probs } = forwardChunks(h as tf.Tensor2D, weight);
+    (save as tf.GradSaveFunc)(probs ? [h as tf.Tensor2D, probs] : [h as tf.Tensor2D]);
     return {
       value,
       gradFunc: (dy: tf.Tensor1D, saved: tf.Tensor[]) => {
-        const [hs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-        let dW: tf.Tensor2D = tf.zerosLike(ws);
-        const dh: tf.Tensor2D[] = [];
-        for (const [start, size] of chunks) {
-          const [dhChunk, nextDW] = tf.tidy(() => {
-            const hc = rowsOf(hs, start, size);
-            const p = tf.softmax(tf.matMul(hc, ws, false, true));
-            const g = tf.mul(tf.sub(tf.oneHot(tf.tensor1d(targetIds.subarray(start, start + size), 'int32'), vocab), p), tf.reshape(chunks.length === 1 ? dy : tf.slice(dy, [start], [size]), [size, 1]));
-            return [tf.matMul(g, ws), tf.add(dW, tf.matMul(g, hc, true, false))] as [tf.Tensor2D, tf.Tensor2D];
-          });
-          dW.dispose();
-          dW = nextDW;
-          dh.push(dhChunk);
-        }
-        const dHidden = dh.length === 1 ? dh[0]! : (tf.concat(dh) as tf.Tensor2D);
-        if (dh.length > 1) tf.dispose(dh);
-        return [dHidden, dW];
+        const [hs, kept] = saved as [tf.Tensor2D, tf.Tensor2D | undefined];
+        return [backward(dy, hs, weight, kept, false)[0]];
       },
     };
   });
-  return headLogProbs(hidden, param(model, lmHeadName(model.config)));
+  return frozenHeadLogProbs(hidden);
 }
 
 /**

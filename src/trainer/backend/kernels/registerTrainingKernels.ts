@@ -1,6 +1,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { BatchMatMul, GatherV2, getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { BatchMatMul, Cast, GatherV2, getKernel, Identity, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { aliasingCastConfig, aliasingIdentityConfig } from './aliasingCopies.ts';
 import { batchedGatherConfig } from './batchedGather.ts';
 import { fastBatchMatMulConfig } from './fastBatchMatMul.ts';
 import { unsortedSegmentSumConfig } from './unsortedSegmentSum.ts';
@@ -47,6 +48,8 @@ export function installTrainingKernels(): void {
   replaceKernel(installed.get(key('UnsortedSegmentSum', 'wasm')) ?? unsortedSegmentSumConfig('wasm'));
   replaceKernel(installed.get(key('UnsortedSegmentSum', 'cpu')) ?? unsortedSegmentSumConfig('cpu'));
   replaceKernel(installed.get(key(GatherV2, 'wasm')) ?? batchedGatherConfig(originalKernel(GatherV2, 'wasm')));
+  replaceKernel(installed.get(key(Identity, 'wasm')) ?? aliasingIdentityConfig(originalKernel(Identity, 'wasm')));
+  replaceKernel(installed.get(key(Cast, 'wasm')) ?? aliasingCastConfig(originalKernel(Cast, 'wasm')));
   useFastWasmMatMul(true);
 }
 
