@@ -14,6 +14,14 @@ Usage:
       Write a randomly initialised model with a small BPE tokenizer in the Hugging Face layout.
   dpo-studio logps --model <dir> [--adapter <dir>] --data <file> --out <file.jsonl> [--batch-size N]
       Log-probabilities of every chosen and rejected answer under a model (one JSON line each).
+  dpo-studio train [--config <file.yaml>] [--resume] [--<key> <value>...]
+      Train with DPO (or ipo, simpo, orpo, ...): JSON-lines events on stdout and in
+      <output_dir>/metrics.jsonl, progress on stderr, checkpoints in <output_dir>.
+  dpo-studio export <checkpoint-or-adapter-dir> --out <dir> [--merge] [--model <dir>]
+      Write a trained adapter, or with --merge a model folder with the adapter merged in.
+  dpo-studio generate --prompts <file> --out <file.jsonl> [--n N] [--model <dir|name>] [--base-url URL] [--compare <spec>]
+      Answer every prompt N times (local model or OpenAI-compatible server) into a candidates
+      file to label; resumes where it stopped. The API key comes from an environment variable.
 
 Run "dpo-studio <command> --help" for a command's options.
 `;
@@ -31,6 +39,12 @@ export async function runCli(args: string[], io: CliStreams): Promise<number> {
         return await (await import('./initModelCommand.ts')).initModelCommand(rest, io);
       case 'logps':
         return await (await import('./logpsCommand.ts')).logpsCommand(rest, io);
+      case 'train':
+        return await (await import('./trainCommand.ts')).trainProcessCommand(rest, io);
+      case 'export':
+        return await (await import('./exportCommand.ts')).exportCommand(rest, io);
+      case 'generate':
+        return await (await import('./generateCommand.ts')).generateCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -1,0 +1,123 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../core/files/atomicWrite.ts';
+import type { TrainingConfig } from '../../core/config/types.ts';
+import { saveAdapter } from '../model/adapterFolder.ts';
+import type { LoraAdapter } from '../model/lora.ts';
+import { SafetensorsFile, writeSafetensors } from '../model/safetensors.ts';
+import { writeFolderAtomic } from './atomicFolder.ts';
+import type { MetricSums } from './trainMetrics.ts';
+import { writing } from './trainErrors.ts';
+
+/**
+ * A checkpoint is everything a run needs to continue as if it had never stopped:
+ * `<output_dir>/checkpoint-<step>/` holds the trained weights (the LoRA adapter in PEFT's
+ * layout, or for full fine-tuning the whole model in the Hugging Face layout),
+ * optimizer.safetensors (AdamW's moments) and trainer_state.json (step, epoch, RNG state,
+ * batch-plan position, the open logging window, config hash, run id). It is written into a
+ * hidden temporary folder and renamed into place (atomicFolder.ts), so a checkpoint folder is
+ * always complete: a kill at any moment leaves the previous one as the newest.
+ */
+
+export const CHECKPOINT_PREFIX = 'checkpoint-';
+export const TRAINER_STATE_FILE = 'trainer_state.json';
+export const OPTIMIZER_FILE = 'optimizer.safetensors';
+export const TRAINER_STATE_FORMAT = 1;
+
+export interface DatasetIdentity {
+  path: string;
+  sha256: string;
+  examples: number;
+}
+
+export interface TrainerState {
+  format: number;
+  run_id: string;
+  global_step: number;
+  /** Epochs done, fractional. */
+  epoch: number;
+  /** The next micro-batch of the batch plan. */
+  micro_batch: number;
+  total_steps: number;
+  /** SeededRandom state: LoRA dropout masks. */
+  rng_state: number;
+  config_hash: string;
+  config: TrainingConfig;
+  /** The starting model's folder, resolved (export finds the base model here). */
+  model_path: string;
+  /** 'lora': the folder holds an adapter; 'full': a whole model. */
+  weights: 'lora' | 'full';
+  datasets: DatasetIdentity[];
+  /** Sums of the logging window still open at this step. */
+  window: MetricSums;
+  last_grad_norm: number;
+  elapsed_seconds: number;
+  saved_at: string;
+}
+
+export interface CheckpointContent {
+  state: TrainerState;
+  adapter?: LoraAdapter;
+  /** Full fine-tuning: every parameter by Hugging Face name, and the files to copy beside them (config.json, tokenizer). */
+  model?: { params: ReadonlyMap<string, tf.Variable>; copyFrom: string; files: string[] };
+  optimizer: Map<string, tf.Tensor>;
+}
+
+function float32(tensor: tf.Tensor): () => Float32Array {
+  return () => tensor.dataSync() as Float32Array;
+}
+
+/** Writes checkpoint-<step> atomically (see above); returns its path. */
+export function saveCheckpoint(outputDir: string, content: CheckpointContent): string {
+  const target = join(outputDir, `${CHECKPOINT_PREFIX}${content.state.global_step}`);
+  writing('checkpoint', target, () =>
+    writeFolderAtomic(target, (dir) => {
+      if (content.adapter) saveAdapter(dir, content.adapter);
+      if (content.model) {
+        const tensors = [...content.model.params].map(([name, v]) => ({ name, shape: v.shape, data: float32(v) }));
+        writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+        for (const file of content.model.files) if (existsSync(join(content.model.copyFrom, file))) copyFileSync(join(content.model.copyFrom, file), join(dir, file));
+      }
+      const optimizer = [...content.optimizer].map(([name, t]) => ({ name, shape: t.shape, data: float32(t) }));
+      writeSafetensors(join(dir, OPTIMIZER_FILE), optimizer, { step: String(content.state.global_step) });
+      writeFileAtomic(join(dir, TRAINER_STATE_FILE), JSON.stringify(content.state, null, 2) + '\n');
+    }),
+  );
+  return target;
+}
+
+export function readTrainerState(dir: string): TrainerState {
+  const state = JSON.parse(readFileSync(join(dir, TRAINER_STATE_FILE), 'utf8')) as TrainerState;
+  if (state.format !== TRAINER_STATE_FORMAT) throw new Error(`${dir}: trainer_state.json has format ${state.format}, this version reads ${TRAINER_STATE_FORMAT}`);
+  return state;
+}
+
+/** The newest complete checkpoint of an output dir (by step), or undefined. */
+export function findLatestCheckpoint(outputDir: string): { dir: string; state: TrainerState } | undefined {
+  if (!existsSync(outputDir)) return undefined;
+  const steps = readdirSync(outputDir)
+    .map((name) => /^checkpoint-(\d+)$/.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null && existsSync(join(outputDir, m[0], TRAINER_STATE_FILE)))
+    .map((m) => Number(m[1]))
+    .sort((a, b) => b - a);
+  for (const step of steps) {
+    const dir = join(outputDir, `${CHECKPOINT_PREFIX}${step}`);
+    try {
+      return { dir, state: readTrainerState(dir) };
+    } catch {
+      // Unreadable (edited by hand, another version): try the one before.
+    }
+  }
+  return undefined;
+}
+
+/** AdamW's moments as saved, by name; the caller disposes them. */
+export function readOptimizerTensors(dir: string): Map<string, tf.Tensor> {
+  const file = SafetensorsFile.open(join(dir, OPTIMIZER_FILE));
+  try {
+    return new Map(file.names.map((name) => [name, tf.tensor(file.readFloat32(name), file.entry(name).shape)]));
+  } finally {
+    file.close();
+  }
+}

@@ -1,0 +1,152 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, loadAdapter } from '../model/adapterFolder.ts';
+import { disposeModel, type CausalLM } from '../model/causalLM.ts';
+import type { LoraAdapter } from '../model/lora.ts';
+import { loadModel } from '../model/modelFolder.ts';
+import { writeSafetensors, type WritableDtype } from '../model/safetensors.ts';
+import { writeFolderAtomic } from './atomicFolder.ts';
+import { TRAINER_STATE_FILE } from './checkpoint.ts';
+import { RUN_FILE } from './outputDir.ts';
+import { writing } from './trainErrors.ts';
+
+/**
+ * `export`: a trained adapter as it is, or merged into its base model as a plain Hugging Face
+ * model folder (config.json, model.safetensors, tokenizer and generation files) that loads
+ * anywhere without PEFT. Merging computes W + (alpha/r) B A for every adapted linear (the
+ * transpose for GPT-2's Conv1D), exactly the delta the forward pass adds.
+ */
+
+/** Files of a model folder that travel with its weights. */
+const SIDE_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.jinja', 'chat_template.json', 'vocab.json', 'merges.txt', 'tokenizer.model', 'added_tokens.json'];
+
+const TORCH_DTYPE: Record<WritableDtype, string> = { F32: 'float32', BF16: 'bfloat16', F16: 'float16' };
+
+function readJson(path: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The base model an adapter was trained on: the checkpoint's trainer_state.json, the run.json
+ * beside a final/ folder, else the adapter's base_model_name_or_path.
+ */
+export function baseModelOf(dir: string): string | undefined {
+  const fromState = readJson(join(dir, TRAINER_STATE_FILE))?.model_path;
+  if (typeof fromState === 'string') return fromState;
+  const fromRun = readJson(join(dir, '..', RUN_FILE))?.model_path;
+  if (typeof fromRun === 'string') return fromRun;
+  const fromAdapter = readJson(join(dir, ADAPTER_CONFIG_FILE))?.base_model_name_or_path;
+  return typeof fromAdapter === 'string' ? resolve(fromAdapter) : undefined;
+}
+
+export function isAdapterFolder(dir: string): boolean {
+  return existsSync(join(dir, ADAPTER_CONFIG_FILE));
+}
+
+/** Every parameter of the model by HF name, with the adapter's delta merged into its linears. */
+export function mergedWeights(model: CausalLM, adapter: LoraAdapter): Map<string, { shape: number[]; data: () => Float32Array }> {
+  const out = new Map<string, { shape: number[]; data: () => Float32Array }>();
+  for (const [name, variable] of model.params) {
+    const path = name.endsWith('.weight') ? name.slice(0, -'.weight'.length) : undefined;
+    const layer = path !== undefined ? adapter.layers.get(path) : undefined;
+    if (!layer) {
+      out.set(name, { shape: variable.shape, data: () => variable.dataSync() as Float32Array });
+      continue;
+    }
+    const conv1d = model.linears.get(path!)!.conv1d;
+    out.set(name, {
+      shape: variable.shape,
+      data: () => {
+        const merged = tf.tidy(() => {
+          const delta = tf.mul(tf.matMul(layer.b, layer.a), layer.scale);
+          return tf.add(variable, conv1d ? tf.transpose(delta) : delta);
+        });
+        // Read outside tidy: tidy walks a returned typed array element by element.
+        const values = merged.dataSync() as Float32Array;
+        merged.dispose();
+        return values;
+      },
+    });
+  }
+  return out;
+}
+
+/** `out` appears complete or not at all (atomicFolder.ts). */
+function intoFolder(out: string, force: boolean, fill: (dir: string) => void): void {
+  const target = resolve(out);
+  if (existsSync(target) && readdirSync(target).length > 0 && !force) throw new Error(`${out} already exists and is not empty (use --force to replace it)`);
+  writing('the exported model', target, () => {
+    mkdirSync(dirname(target), { recursive: true });
+    writeFolderAtomic(target, fill);
+  });
+}
+
+function copySideFiles(from: string, to: string, dtype: WritableDtype): void {
+  for (const file of SIDE_FILES) {
+    if (!existsSync(join(from, file))) continue;
+    if (file === 'config.json') {
+      const config = readJson(join(from, file))!;
+      writeFileSync(join(to, file), JSON.stringify({ ...config, torch_dtype: TORCH_DTYPE[dtype] }, null, 2) + '\n');
+    } else {
+      copyFileSync(join(from, file), join(to, file));
+    }
+  }
+}
+
+export interface ExportResult {
+  kind: 'adapter' | 'merged' | 'model';
+  base?: string;
+  tensors: number;
+}
+
+export interface ExportOptions {
+  merge: boolean;
+  /** Base model folder; found from the run when absent. */
+  model?: string;
+  dtype: WritableDtype;
+  force: boolean;
+}
+
+export function exportTrained(source: string, out: string, options: ExportOptions): ExportResult {
+  if (isAdapterFolder(source) && !options.merge) {
+    intoFolder(out, options.force, (dir) => {
+      for (const file of [ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE]) copyFileSync(join(source, file), join(dir, file));
+    });
+    return { kind: 'adapter', tensors: 0 };
+  }
+  if (isAdapterFolder(source)) {
+    const base = options.model ?? baseModelOf(source);
+    if (base === undefined || !existsSync(join(base, 'config.json'))) throw new Error(`cannot find the base model of ${source}${base ? ` (${base} is not a model folder)` : ''}: pass --model <dir>`);
+    const model = loadModel(base, { trainable: false });
+    try {
+      const adapter = loadAdapter(source, model, { trainable: false });
+      const weights = mergedWeights(model, adapter);
+      intoFolder(out, options.force, (dir) => {
+        writeSafetensors(join(dir, 'model.safetensors'), [...weights].map(([name, w]) => ({ name, shape: w.shape, data: w.data, dtype: options.dtype })), { format: 'pt' });
+        copySideFiles(base, dir, options.dtype);
+      });
+      return { kind: 'merged', base, tensors: weights.size };
+    } finally {
+      disposeModel(model);
+    }
+  }
+  if (!existsSync(join(source, 'model.safetensors'))) throw new Error(`${source} holds neither a LoRA adapter (adapter_config.json) nor a model (model.safetensors)`);
+  // A fully fine-tuned checkpoint: written again in the chosen dtype, with the base's tokenizer files where it lacks them.
+  const model = loadModel(source, { trainable: false });
+  const base = options.model ?? baseModelOf(source);
+  try {
+    intoFolder(out, options.force, (dir) => {
+      writeSafetensors(join(dir, 'model.safetensors'), [...model.params].map(([name, v]) => ({ name, shape: v.shape, data: () => v.dataSync() as Float32Array, dtype: options.dtype })), { format: 'pt' });
+      if (base && existsSync(base)) copySideFiles(base, dir, options.dtype);
+      copySideFiles(source, dir, options.dtype);
+    });
+    return { kind: 'model', ...(base ? { base } : {}), tensors: model.params.size };
+  } finally {
+    disposeModel(model);
+  }
+}

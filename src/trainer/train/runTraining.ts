@@ -1,0 +1,123 @@
+import { findLatestCheckpoint } from './checkpoint.ts';
+import { EventSink, writeRunFile } from './outputDir.ts';
+import { trainLoop, type LoopEnd } from './trainingLoop.ts';
+import { setUpTraining, type RunOutput, type TrainingSession, type TrainOptions } from './trainingSession.ts';
+import { NonFiniteLossError, OutputWriteError, TrainingSetupError } from './trainErrors.ts';
+import { resolve } from 'node:path';
+
+export interface Writer {
+  write(text: string): unknown;
+}
+
+export interface RunTrainingOptions extends TrainOptions {
+  /** Receives the JSON-lines events (the parent process reads them). */
+  stdout: Writer;
+  /** Receives human progress. */
+  stderr: Writer;
+  /** Aborting it stops the run after the current step, with a checkpoint. */
+  signal?: AbortSignal;
+}
+
+export interface TrainResult {
+  status: 'completed' | 'stopped' | 'failed';
+  step: number;
+  lastCheckpoint?: string;
+  final?: string;
+  /** Why it failed. */
+  message?: string;
+  /** 2: nothing was trained (config, data, model, output dir); 1: failed while training. */
+  failure?: 'setup' | 'training';
+}
+
+const now = () => new Date().toISOString();
+
+function runInfo(session: TrainingSession, status: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    run_id: session.runId,
+    status,
+    updated_at: now(),
+    model: session.config.model.name,
+    model_path: session.modelPath,
+    output_dir: session.outputDir,
+    backend: session.backend,
+    config_hash: session.configHash,
+    total_steps: session.steps.totalSteps,
+    global_step: session.step,
+    ...(session.resumedFrom ? { resumed_from_step: session.resumedFrom.state.global_step } : {}),
+    reference: { kind: session.ctx.reference.kind, description: session.ctx.reference.description },
+    datasets: [...session.train, ...(session.eval ? [session.eval] : [])].map((d) => ({
+      path: d.path,
+      role: d === session.eval ? 'eval' : 'train',
+      weight: d.weight,
+      pairs: d.examples.length,
+      skipped: d.skipped.length,
+      dropped_prompt_too_long: d.dropped.length,
+      truncated: d.truncated,
+    })),
+    ...(session.quantization ? { quantization: session.quantization } : {}),
+    config: session.config,
+    ...extra,
+  };
+}
+
+/**
+ * A whole run: set up, train, and end with exactly one `end` event whatever happens. Errors
+ * become an `error` event naming what went wrong and the last good checkpoint.
+ */
+export async function runTraining(options: RunTrainingOptions): Promise<TrainResult> {
+  const events = new EventSink(options.stdout);
+  const out: RunOutput = {
+    events,
+    log(message, level = 'info') {
+      options.stderr.write(`${level === 'warning' ? 'warning: ' : ''}${message}\n`);
+      events.emit({ type: 'log', time: now(), level, message });
+    },
+    progress: (text) => options.stderr.write(`${text}\n`),
+  };
+  let session: TrainingSession | undefined;
+  try {
+    session = await setUpTraining(options, out);
+    writeRunFile(session.outputDir, runInfo(session, 'running', { started_at: now() }));
+    const end: LoopEnd = await trainLoop(session, out, options.signal);
+    writeRunFile(session.outputDir, runInfo(session, end.status, { last_checkpoint: end.lastCheckpoint ?? null, final: end.final ?? null }));
+    events.emit({ type: 'end', time: now(), status: end.status, step: end.step, ...(end.final ? { finalCheckpoint: end.final } : {}) });
+    if (end.status === 'stopped') out.progress(`stopped at step ${end.step}${end.lastCheckpoint ? `; resume with --resume from ${end.lastCheckpoint}` : ''}`);
+    return { status: end.status, step: end.step, ...(end.lastCheckpoint ? { lastCheckpoint: end.lastCheckpoint } : {}), ...(end.final ? { final: end.final } : {}) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const step = error instanceof NonFiniteLossError ? error.step : (session?.step ?? 0);
+    const outputDir = session?.outputDir ?? resolve(options.cwd ?? process.cwd(), options.config.training.output_dir);
+    let lastCheckpoint: string | undefined;
+    try {
+      lastCheckpoint = findLatestCheckpoint(outputDir)?.dir;
+    } catch {
+      lastCheckpoint = undefined;
+    }
+    // Nothing was trained when setting up failed, whatever the cause.
+    const setup = error instanceof TrainingSetupError || !session;
+    if (!(error instanceof TrainingSetupError) && !(error instanceof NonFiniteLossError) && !(error instanceof OutputWriteError) && error instanceof Error && error.stack)
+      options.stderr.write(`${error.stack}\n`);
+    options.stderr.write(`error: ${message}${lastCheckpoint ? `\nlast good checkpoint: ${lastCheckpoint}` : ''}\n`);
+    const finish = () => {
+      events.emit({ type: 'error', time: now(), message, ...(session ? { step } : {}), ...(lastCheckpoint ? { lastCheckpoint } : {}) });
+      events.emit({ type: 'end', time: now(), status: 'failed', step });
+    };
+    try {
+      finish();
+    } catch {
+      // The metrics file is what failed (a full disk): the parent still hears why.
+      events.detachFile();
+      finish();
+    }
+    if (session && !(error instanceof OutputWriteError)) {
+      try {
+        writeRunFile(session.outputDir, runInfo(session, 'failed', { error: message, last_checkpoint: lastCheckpoint ?? null }));
+      } catch {
+        // Reported above already.
+      }
+    }
+    return { status: 'failed', step, message, failure: setup ? 'setup' : 'training', ...(lastCheckpoint ? { lastCheckpoint } : {}) };
+  } finally {
+    session?.dispose();
+  }
+}

@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { DataSection } from '../../core/config/types.ts';
+import { tokenizeDatasetText, type SkippedRecord } from '../logps/datasetLogps.ts';
+import { truncatePair, type PairTokens } from '../tokenizer/pairTokens.ts';
+import type { TextTokenizer } from '../tokenizer/textTokenizer.ts';
+import { TrainingSetupError } from './trainErrors.ts';
+
+/** One usable preference pair, tokenized and cut to the config's limits. */
+export interface TrainingExample extends PairTokens {
+  /** 0-based record index in its file. */
+  index: number;
+  line: number;
+}
+
+/** A record whose prompt alone is longer than max_length: no room for any answer token. */
+export interface DroppedRecord {
+  index: number;
+  line: number;
+  promptTokens: number;
+}
+
+export interface LoadedDataset {
+  /** As written in the config. */
+  path: string;
+  resolved: string;
+  weight: number;
+  /** Of the file's bytes: part of the reference cache key and of the resume check. */
+  sha256: string;
+  examples: TrainingExample[];
+  /** Records with errors (and file-level errors), with their line: left out. */
+  skipped: SkippedRecord[];
+  dropped: DroppedRecord[];
+  /** Records cut to max_prompt_length / max_length. */
+  truncated: number;
+}
+
+/**
+ * Reads a dataset through the dataset core (every format it knows, errors located), tokenizes
+ * as TRL does and applies the config's limits: a prompt longer than max_prompt_length is cut
+ * (truncation_mode says which end stays), prompt + answer longer than max_length loses answer
+ * tokens; a record whose prompt alone exceeds max_length is dropped rather than cut, since no
+ * truncation of it would leave a question the answer belongs to.
+ */
+export function loadDataset(path: string, cwd: string, tokenizer: TextTokenizer, data: DataSection, weight = 1): LoadedDataset {
+  const resolved = resolve(cwd, path);
+  if (statSync(resolved, { throwIfNoEntry: false })?.isFile() !== true) throw new TrainingSetupError(`${path}: no such file (resolved against ${cwd})`);
+  const bytes = readFileSync(resolved);
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+  const tokenized = tokenizeDatasetText(text, resolved, tokenizer, {});
+  const examples: TrainingExample[] = [];
+  const dropped: DroppedRecord[] = [];
+  const skipped = [...tokenized.fileErrors, ...tokenized.skipped];
+  let truncated = 0;
+  for (const record of tokenized.records) {
+    if (record.promptIds.length > data.max_length) {
+      dropped.push({ index: record.index, line: record.line, promptTokens: record.promptIds.length });
+      continue;
+    }
+    const cut = truncatePair(record, { maxLength: data.max_length, maxPromptLength: data.max_prompt_length, truncationMode: data.truncation_mode });
+    if (cut.warnings.length > record.warnings.length) truncated++;
+    // Each answer needs a scored token; with an empty prompt its first token has no context.
+    const scored = (answer: readonly number[]) => answer.length - (cut.promptIds.length > 0 ? 0 : 1);
+    if (scored(cut.chosenIds) < 1 || scored(cut.rejectedIds) < 1) {
+      skipped.push({ index: record.index, line: record.line, column: 1, code: 'empty-after-tokenizing', message: 'the prompt or an answer has no tokens left to train on' });
+      continue;
+    }
+    examples.push({ index: record.index, line: record.line, promptIds: cut.promptIds, chosenIds: cut.chosenIds, rejectedIds: cut.rejectedIds, warnings: cut.warnings });
+  }
+  skipped.sort((a, b) => a.line - b.line || a.column - b.column);
+  return { path, resolved, weight, sha256: createHash('sha256').update(bytes).digest('hex'), examples, skipped, dropped, truncated };
+}
+
+/** One line per problem, `file:line:column: message [code]`, as the validate command prints them. */
+export function describeSkipped(dataset: LoadedDataset): string[] {
+  return [
+    ...dataset.skipped.map((s) => `${dataset.path}:${s.line}:${s.column}: ${s.index >= 0 ? `skipped record ${s.index}: ` : ''}${s.message} [${s.code}]`),
+    ...dataset.dropped.map((d) => `${dataset.path}:${d.line}: dropped record ${d.index}: its prompt alone is ${d.promptTokens} tokens, more than data.max_length`),
+  ];
+}

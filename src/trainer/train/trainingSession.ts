@@ -1,0 +1,311 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { trainSources } from '../../core/config/trainingConfig.ts';
+import type { TrainingConfig } from '../../core/config/types.ts';
+import { SeededRandom } from '../../core/training/seededRandom.ts';
+import { TRAINER_PROTOCOL_VERSION } from '../../protocol/trainerEvents.ts';
+import { initBackend, type BackendRequest } from '../backend/index.ts';
+import { AdamW } from '../dpo/adamw.ts';
+import { loadAdapter } from '../model/adapterFolder.ts';
+import { disposeModel, type CausalLM } from '../model/causalLM.ts';
+import { attachAdapter, createLoraAdapter, defaultLoraConfig, isLoraTarget, type LoraAdapter, type LoraConfig } from '../model/lora.ts';
+import { loadModel } from '../model/modelFolder.ts';
+import { quantizeModel, type QuantizationReport } from '../quantization/quantizedModel.ts';
+import { TextTokenizer } from '../tokenizer/textTokenizer.ts';
+import { removeStaleTemps } from './atomicFolder.ts';
+import { findLatestCheckpoint, readOptimizerTensors, type TrainerState } from './checkpoint.ts';
+import { configDifferences, configHash } from './configHash.ts';
+import type { StepContext } from './dpoStep.ts';
+import { METRICS_FILE, prepareOutputDir, trimMetricsAfter, type EventSink } from './outputDir.ts';
+import { scorePairs } from './reference.ts';
+import { resolveModelFolder } from './modelFolderPath.ts';
+import { setUpReference } from './referenceSetup.ts';
+import { planSteps, type StepPlan } from './stepPlan.ts';
+import { emptySums, type MetricSums } from './trainMetrics.ts';
+import { TrainingSetupError } from './trainErrors.ts';
+import { describeSkipped, loadDataset, type LoadedDataset, type TrainingExample } from './trainingData.ts';
+
+/** How a run talks while it sets up and trains: events (stdout + metrics.jsonl) and human lines (stderr). */
+export interface RunOutput {
+  events: EventSink;
+  log(message: string, level?: 'info' | 'warning'): void;
+  /** stderr only. */
+  progress(text: string): void;
+}
+
+export interface TrainOptions {
+  config: TrainingConfig;
+  /** Continue from the newest checkpoint in output_dir. */
+  resume?: boolean;
+  /** Replace an earlier run's files in output_dir (its reference cache is kept). */
+  overwriteOutputDir?: boolean;
+  /** What relative paths in the config resolve against (default: the process's working directory). */
+  cwd?: string;
+}
+
+export interface QuantizationSummary extends QuantizationReport {
+  /** Answer log-probabilities of a few training pairs, quantized against float32. */
+  drift: { pairs: number; meanAbs: number; maxAbs: number; perTokenMeanAbs: number };
+}
+
+/** Everything a run holds while it trains. */
+export interface TrainingSession {
+  config: TrainingConfig;
+  cwd: string;
+  outputDir: string;
+  modelPath: string;
+  runId: string;
+  backend: string;
+  configHash: string;
+  tokenizer: TextTokenizer;
+  train: LoadedDataset[];
+  eval: LoadedDataset | undefined;
+  steps: StepPlan;
+  policy: CausalLM;
+  adapter: LoraAdapter | undefined;
+  ctx: StepContext;
+  optimizer: AdamW;
+  random: SeededRandom;
+  quantization: QuantizationSummary | undefined;
+  resumedFrom: { dir: string; state: TrainerState } | undefined;
+  /** Steps done, the open logging window, wall-clock seconds of earlier processes, the last gradient norm. */
+  step: number;
+  window: MetricSums;
+  elapsedBefore: number;
+  lastGradNorm: number;
+  dispose(): void;
+}
+
+const SKIPPED_LINES_SHOWN = 20;
+const DRIFT_PAIRS = 8;
+/** The files of a model folder a full fine-tuning checkpoint carries beside its weights. */
+export const MODEL_SIDE_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.jinja', 'chat_template.json'];
+
+function newRunId(): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').replace('T', '-');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** PEFT's defaults named in the schema: the architecture's attention projections. */
+function defaultTargets(model: CausalLM): string[] {
+  return model.config.family === 'gpt2' ? ['c_attn', 'attn.c_proj'] : ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
+}
+
+function loadDatasets(config: TrainingConfig, cwd: string, tokenizer: TextTokenizer, out: RunOutput): { train: LoadedDataset[]; eval: LoadedDataset | undefined } {
+  const sources = trainSources(config);
+  if (sources.length === 0) throw new TrainingSetupError('no training data: set data.train_path in the config or pass --dataset_path');
+  const report = (dataset: LoadedDataset, role: string) => {
+    const lines = describeSkipped(dataset);
+    for (const line of lines.slice(0, SKIPPED_LINES_SHOWN)) out.log(line, 'warning');
+    if (lines.length > SKIPPED_LINES_SHOWN) out.log(`${dataset.path}: ${lines.length - SKIPPED_LINES_SHOWN} more records left out (see above)`, 'warning');
+    const parts = [`${dataset.examples.length} pairs`];
+    if (dataset.skipped.length) parts.push(`${dataset.skipped.length} skipped for errors`);
+    if (dataset.dropped.length) parts.push(`${dataset.dropped.length} dropped (prompt longer than max_length ${config.data.max_length})`);
+    if (dataset.truncated) parts.push(`${dataset.truncated} truncated to max_length ${config.data.max_length} / max_prompt_length ${config.data.max_prompt_length} (${config.data.truncation_mode})`);
+    out.log(`${role} data ${dataset.path}${sources.length > 1 && role === 'training' ? ` (weight ${dataset.weight})` : ''}: ${parts.join(', ')}`);
+  };
+  const train = sources.map((s) => {
+    const dataset = loadDataset(s.path, cwd, tokenizer, config.data, s.weight);
+    report(dataset, 'training');
+    return dataset;
+  });
+  if (train.every((d) => d.examples.length === 0)) throw new TrainingSetupError(`no usable training pairs in ${train.map((d) => d.path).join(', ')} (see the records reported above)`);
+  let evalSet: LoadedDataset | undefined;
+  if (config.data.eval_path !== undefined) {
+    evalSet = loadDataset(config.data.eval_path, cwd, tokenizer, config.data);
+    report(evalSet, 'eval');
+  }
+  return { train, eval: evalSet };
+}
+
+function loraConfigOf(config: TrainingConfig, model: CausalLM): LoraConfig {
+  return defaultLoraConfig({
+    r: config.lora.r,
+    alpha: config.lora.lora_alpha,
+    dropout: config.lora.lora_dropout,
+    targetModules: config.lora.target_modules ?? defaultTargets(model),
+    baseModelNameOrPath: config.model.name,
+  });
+}
+
+/** Quantizes the frozen base in place, measuring how far a few pairs' log-probabilities move. */
+function quantizeWithDrift(model: CausalLM, bits: 4 | 8, sample: readonly TrainingExample[], padTokenId: number): QuantizationSummary {
+  const before = scorePairs(model, sample, padTokenId);
+  const report = quantizeModel(model, bits);
+  const after = scorePairs(model, sample, padTokenId);
+  const deltas = [...before.chosen.map((v, i) => Math.abs(v - after.chosen[i]!)), ...before.rejected.map((v, i) => Math.abs(v - after.rejected[i]!))];
+  const tokens = sample.reduce((n, e) => n + e.chosenIds.length + e.rejectedIds.length, 0);
+  const sum = deltas.reduce((a, b) => a + b, 0);
+  return { ...report, drift: { pairs: sample.length, meanAbs: sum / Math.max(1, deltas.length), maxAbs: Math.max(0, ...deltas), perTokenMeanAbs: sum / Math.max(1, tokens) } };
+}
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/**
+ * Sets a run up in the order that fails fastest: output dir, resume state, backend, tokenizer
+ * and data (every record checked), then the plan and the start event, then the heavy parts
+ * (model, quantization, adapter, reference, optimizer).
+ */
+export async function setUpTraining(options: TrainOptions, out: RunOutput): Promise<TrainingSession> {
+  const { config } = options;
+  const cwd = options.cwd ?? process.cwd();
+  const outputDir = resolve(cwd, config.training.output_dir);
+  const hash = configHash(config);
+  removeStaleTemps(outputDir);
+
+  let resumedFrom = options.resume ? findLatestCheckpoint(outputDir) : undefined;
+  if (options.resume && !resumedFrom) out.log(`--resume: no checkpoint in ${outputDir} yet; starting from the first step`, 'warning');
+  if (resumedFrom && resumedFrom.state.config_hash !== hash) {
+    const changes = configDifferences(resumedFrom.state.config, config);
+    throw new TrainingSetupError(
+      `the config changed since ${resumedFrom.dir}, so resuming would not continue the same run:\n  ${changes.join('\n  ')}\nUndo the change, or start a new run in another output_dir.`,
+    );
+  }
+  prepareOutputDir(outputDir, { resume: options.resume ?? false, overwrite: options.overwriteOutputDir ?? false });
+  if (options.resume) trimMetricsAfter(outputDir, resumedFrom?.state.global_step ?? 0);
+  out.events.attachFile(join(outputDir, METRICS_FILE));
+
+  const backend = await initBackend(config.training.backend as BackendRequest, (line) => out.log(line));
+  const modelPath = resolveModelFolder(cwd, config.model.name, 'model.name');
+  const tokenizer = TextTokenizer.fromFolder(modelPath);
+  const { train, eval: evalSet } = loadDatasets(config, cwd, tokenizer, out);
+  if (resumedFrom) {
+    const saved = resumedFrom.state.datasets;
+    const changed = train.filter((d, i) => saved[i]?.sha256 !== d.sha256).map((d) => d.path);
+    if (changed.length > 0 || saved.length !== train.length)
+      throw new TrainingSetupError(`the training data changed since ${resumedFrom.dir} (${changed.join(', ') || 'a different number of files'}): the batches of the remaining steps would not be the ones planned. Restore the data, or start a new run in another output_dir.`);
+  }
+  const steps = planSteps(
+    train.map((d) => d.examples.length),
+    train.map((d) => d.weight),
+    config.training,
+  );
+  if (resumedFrom && resumedFrom.state.global_step >= steps.totalSteps) out.log(`${resumedFrom.dir} is already at the last step (${steps.totalSteps})`, 'warning');
+  const runId = resumedFrom?.state.run_id ?? newRunId();
+  out.events.emit({
+    type: 'start',
+    version: TRAINER_PROTOCOL_VERSION,
+    runId,
+    time: new Date().toISOString(),
+    model: config.model.name,
+    dataset: train.map((d) => d.path),
+    outputDir,
+    backend: backend.name,
+    lossType: config.dpo.loss_type,
+    totalSteps: steps.totalSteps,
+    ...(resumedFrom ? { resumedFromStep: resumedFrom.state.global_step } : {}),
+    config: config as unknown as Record<string, unknown>,
+  });
+
+  const disposers: Array<() => void> = [];
+  try {
+    const useLora = config.lora.use_lora;
+    const full = !useLora;
+    const quantize = config.quantization.use_quantization && useLora;
+    if (config.quantization.use_quantization && !useLora) out.log('quantization needs LoRA (quantized weights are frozen); training all weights in float32 instead', 'warning');
+    const started = Date.now();
+    const policy = loadModel(full && resumedFrom ? resumedFrom.dir : modelPath, { trainable: full, log: (line) => out.log(`${config.model.name}: ${line}`, 'warning') });
+    disposers.push(() => disposeModel(policy));
+    out.log(`loaded ${policy.config.architecture} from ${resumedFrom && full ? resumedFrom.dir : modelPath} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    if (tokenizer.vocabSize > policy.config.vocabSize) out.log(`the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${policy.config.vocabSize} embeddings`, 'warning');
+
+    let quantization: QuantizationSummary | undefined;
+    if (quantize) {
+      const sample = train.flatMap((d) => d.examples).slice(0, DRIFT_PAIRS);
+      quantization = quantizeWithDrift(policy, config.quantization.bits, sample, tokenizer.padTokenId);
+      const q = quantization;
+      out.log(
+        `quantized ${q.tensors} frozen linear weights to ${q.bits} bits with per-channel scales: ${mb(q.floatBytes)} → ${mb(q.quantizedBytes)} (saved ${mb(q.savedBytes)}, ${((100 * q.savedBytes) / q.floatBytes).toFixed(0)}%); ` +
+          `log-probability drift against float32 on ${q.drift.pairs} pairs: mean |Δ| ${q.drift.meanAbs.toFixed(4)} nats per answer (${q.drift.perTokenMeanAbs.toFixed(5)} per token), max ${q.drift.maxAbs.toFixed(4)}`,
+      );
+    }
+
+    const random = new SeededRandom(config.training.seed);
+    if (resumedFrom) random.setState(resumedFrom.state.rng_state);
+    let adapter: LoraAdapter | undefined;
+    const trainables = new Map<string, tf.Variable>();
+    if (useLora) {
+      const loraConfig = loraConfigOf(config, policy);
+      const linears = [...policy.linears.keys()];
+      const unmatched = (Array.isArray(loraConfig.targetModules) ? loraConfig.targetModules : []).filter((t) => !linears.some((path) => isLoraTarget({ ...loraConfig, targetModules: [t] }, path)));
+      if (unmatched.length > 0 && unmatched.length < (loraConfig.targetModules as string[]).length) out.log(`lora.target_modules ${unmatched.join(', ')} match no layer of this ${policy.config.architecture}`, 'warning');
+      try {
+        adapter = resumedFrom ? loadAdapter(resumedFrom.dir, policy, { trainable: true }) : createLoraAdapter(policy, loraConfig, config.training.seed);
+      } catch (error) {
+        throw new TrainingSetupError(`lora: ${(error as Error).message}`);
+      }
+      attachAdapter(policy, adapter);
+      adapter.dropoutSeed = () => random.below(0x7fffffff);
+      for (const [path, layer] of adapter.layers) {
+        trainables.set(`${path}.lora_A.weight`, layer.a);
+        trainables.set(`${path}.lora_B.weight`, layer.b);
+      }
+      const count = [...trainables.values()].reduce((n, v) => n + v.size, 0);
+      out.log(`LoRA r=${loraConfig.r} alpha=${loraConfig.alpha} dropout=${loraConfig.dropout} on ${adapter.layers.size} layers (${JSON.stringify(loraConfig.targetModules)}): ${count.toLocaleString('en-US')} trainable parameters`);
+    } else {
+      for (const [name, variable] of policy.params) trainables.set(name, variable);
+      out.log(`full fine-tuning: all ${[...trainables.values()].reduce((n, v) => n + v.size, 0).toLocaleString('en-US')} parameters train`);
+    }
+
+    const reference = await setUpReference(config, { cwd, outputDir, modelPath, policy, tokenizer, datasets: [...train, ...(evalSet ? [evalSet] : [])], quantize, fresh: !resumedFrom }, out);
+    disposers.push(() => reference.dispose());
+    out.log(`reference: ${reference.description}`);
+
+    const optimizer = new AdamW(trainables, { weightDecay: config.training.weight_decay });
+    disposers.push(() => optimizer.dispose());
+    if (resumedFrom) {
+      const saved = readOptimizerTensors(resumedFrom.dir);
+      try {
+        optimizer.loadState(saved, resumedFrom.state.global_step);
+      } finally {
+        tf.dispose([...saved.values()]);
+      }
+      out.log(`resumed from ${resumedFrom.dir} at step ${resumedFrom.state.global_step} of ${steps.totalSteps}`);
+    }
+
+    const ctx: StepContext = {
+      policy,
+      trainables,
+      padTokenId: tokenizer.padTokenId,
+      reference,
+      loss: {
+        lossType: config.dpo.loss_type,
+        labelSmoothing: config.dpo.label_smoothing,
+        simpoGamma: config.dpo.simpo_gamma,
+        rpoAlpha: config.dpo.rpo_alpha,
+        lengthNormalize: config.dpo.length_normalize,
+      },
+    };
+    return {
+      config,
+      cwd,
+      outputDir,
+      modelPath,
+      runId,
+      backend: backend.name,
+      configHash: hash,
+      tokenizer,
+      train,
+      eval: evalSet,
+      steps,
+      policy,
+      adapter,
+      ctx,
+      optimizer,
+      random,
+      quantization,
+      resumedFrom,
+      step: resumedFrom?.state.global_step ?? 0,
+      window: resumedFrom?.state.window ?? emptySums(),
+      elapsedBefore: resumedFrom?.state.elapsed_seconds ?? 0,
+      lastGradNorm: resumedFrom?.state.last_grad_norm ?? 0,
+      dispose: () => {
+        for (const dispose of disposers.reverse()) dispose();
+      },
+    };
+  } catch (error) {
+    for (const dispose of disposers.reverse()) dispose();
+    throw error;
+  }
+}

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { initBackend } from '../../src/trainer/backend/index.ts';
+import { SafetensorsFile, writeSafetensors } from '../../src/trainer/model/safetensors.ts';
+import { TextTokenizer } from '../../src/trainer/tokenizer/textTokenizer.ts';
+import { findLatestCheckpoint } from '../../src/trainer/train/index.ts';
+import { planSteps } from '../../src/trainer/train/stepPlan.ts';
+import { colorTask, metricsEvents, spawnTrain, tinyModel, train, workspace, writeConfig, writeJsonl } from './trainFixtures.ts';
+
+const ws = workspace('train-faults');
+
+/** Makes one token's embedding NaN, so exactly the sequences containing that token go NaN. */
+function poisonToken(modelDir: string, tokenId: number): void {
+  const path = join(modelDir, 'model.safetensors');
+  const file = SafetensorsFile.open(path);
+  const tensors = file.names.map((name) => {
+    const data = file.readFloat32(name);
+    const shape = file.entry(name).shape;
+    if (name === 'model.embed_tokens.weight') data.fill(Number.NaN, tokenId * shape[1]!, (tokenId + 1) * shape[1]!);
+    return { name, shape, data };
+  });
+  file.close();
+  writeSafetensors(path, tensors);
+}
+
+describe('faults', () => {
+  before(async () => {
+    await initBackend('wasm');
+  });
+  after(() => ws.cleanup());
+
+  it('a NaN loss stops the run naming the step, micro-batch and records; the last good checkpoint stays', async () => {
+    // Untied, so only the input embedding of the token is NaN (a NaN output row would poison every softmax).
+    const model = tinyModel(join(ws.dir, 'nan-model'), 'llama', { tie_word_embeddings: false });
+    const special = TextTokenizer.fromFolder(model).tokenToId('<|im_start|>')!;
+    poisonToken(model, special);
+    const records = colorTask(16);
+    const bad = 9;
+    records[bad] = { ...records[bad]!, chosen: `<|im_start|> ${records[bad]!.chosen}` };
+    const data = writeJsonl(join(ws.dir, 'nan.jsonl'), records);
+    // A seed whose plan puts the poisoned record after the first step, so a checkpoint precedes it.
+    const seed = [1, 2, 3, 4, 5, 6, 7, 8].find((s) => {
+      const plan = planSteps([16], [1], { num_epochs: 1, batch_size: 4, gradient_accumulation_steps: 1, max_steps: -1, seed: s });
+      return !plan.microBatches(1).flat().some((r) => r.record === bad);
+    })!;
+    const plan = planSteps([16], [1], { num_epochs: 1, batch_size: 4, gradient_accumulation_steps: 1, max_steps: -1, seed });
+    const badStep = [1, 2, 3, 4].find((s) => plan.microBatches(s).flat().some((r) => r.record === bad))!;
+
+    const out = join(ws.dir, 'nan-out');
+    const config = writeConfig(join(ws.dir, 'nan.yaml'), { model: { name: model }, data: { train_path: data }, training: { output_dir: out, save_steps: 1, seed } });
+    const run = await train(['--config', config]);
+    assert.equal(run.code, 1);
+    const error = run.events.find((e) => e.type === 'error');
+    assert.ok(error?.type === 'error');
+    assert.match(error.message, new RegExp(`the loss is NaN at step ${badStep}, micro-batch 1 of 1 \\(records .*nan\\.jsonl:${bad + 1}\\b`));
+    assert.equal(error.step, badStep);
+    assert.equal(error.lastCheckpoint, join(out, `checkpoint-${badStep - 1}`));
+    assert.deepEqual(run.events.at(-1), { ...run.events.at(-1), type: 'end', status: 'failed', step: badStep });
+    assert.deepEqual(metricsEvents(run.events).map((e) => e.step), Array.from({ length: badStep - 1 }, (_, i) => i + 1));
+    assert.ok(!existsSync(join(out, `checkpoint-${badStep}`)));
+    assert.equal(findLatestCheckpoint(out)!.state.global_step, badStep - 1);
+    assert.match(run.stderr, /last good checkpoint: .*checkpoint-/);
+    assert.equal(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).status, 'failed');
+  });
+
+  it('SIGTERM also ends with a checkpoint (exit 143), and the JSON lines on stdout are the whole protocol', async () => {
+    const model = tinyModel(join(ws.dir, 'term-model'));
+    const data = writeJsonl(join(ws.dir, 'term.jsonl'), colorTask(64));
+    const out = join(ws.dir, 'term-out');
+    const config = writeConfig(join(ws.dir, 'term.yaml'), { model: { name: model }, data: { train_path: data }, training: { output_dir: out, num_epochs: 3 } });
+    let sent = false;
+    const run = await spawnTrain(['--config', config], (event, child) => {
+      if (!sent && event.type === 'metrics' && event.step >= 2) {
+        sent = true;
+        child.kill('SIGTERM');
+      }
+    });
+    assert.equal(run.code, 143, run.stderr);
+    assert.deepEqual([...new Set(run.events.map((e) => e.type))].sort(), ['checkpoint', 'end', 'log', 'metrics', 'start']);
+    const checkpoint = run.events.filter((e) => e.type === 'checkpoint').at(-1)!;
+    assert.ok(checkpoint.type === 'checkpoint' && checkpoint.reason === 'interrupted');
+    assert.ok(existsSync(join(checkpoint.path, 'trainer_state.json')));
+  });
+});
