@@ -121,6 +121,13 @@ export async function trainProcessCommand(args: string[], io: CliStreams): Promi
     io.err.write(`${name}: finishing the current step, then saving a checkpoint (send it again to quit at once)\n`);
     controller.abort(name);
   };
+  // The parent (VS Code closing, a pipe to `head`) may go away while a step runs: the run
+  // must still reach its checkpoint, and metrics.jsonl still gets every event.
+  const ignoreClosedPipe = (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  };
+  process.stdout.on('error', ignoreClosedPipe);
+  process.stderr.on('error', ignoreClosedPipe);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {

@@ -3,8 +3,10 @@ import { registerCreateSampleCommand } from './createSampleCommand.ts';
 import { DatasetCodeActions, registerDisableLintCommand } from './datasetCodeActions.ts';
 import { DatasetDiagnostics } from './datasetDiagnostics.ts';
 import { DatasetStatusBar } from './datasetStatusBar.ts';
+import { registerGeneration } from './generation/registerGeneration.ts';
 import { registerPairEditor } from './pairEditor/registerPairEditor.ts';
 import { TrainingConfigDiagnostics } from './trainingConfigDiagnostics.ts';
+import { registerTraining, stopTrainingOnDeactivate } from './training/registerTraining.ts';
 import { registerValidateDatasetCommand } from './validateDatasetCommand.ts';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -24,7 +26,12 @@ export function activate(context: vscode.ExtensionContext): void {
     registerCreateSampleCommand(),
     registerDisableLintCommand(),
     registerPairEditor(context, diagnostics, output),
+    registerTraining(context),
+    registerGeneration(context, output),
   );
 }
 
-export function deactivate(): void {}
+/** Running trainers are asked to checkpoint and stop before the host goes away. */
+export function deactivate(): Promise<void> {
+  return stopTrainingOnDeactivate();
+}
