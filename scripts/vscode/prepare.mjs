@@ -178,10 +178,17 @@ export async function ensureNode24({ force = false } = {}) {
   });
 }
 
-/** The environment that makes npm/node-gyp build against Node 24 instead of /usr's Node 20. */
+/**
+ * The environment that makes npm/node-gyp build against Node 24 instead of /usr's Node 20.
+ * When this runs under `npm run` (npm test), the outer npm's own variables are inherited, and
+ * npm reads any npm_config_* variable as configuration: npm_config_user_agent would tell
+ * code-server's postinstall it runs on Node 20, and npm_config_node_gyp/npm_node_execpath would
+ * point the build at Node 20's tools. They are dropped so the inner npm describes itself.
+ */
 export function node24Env(base = process.env) {
+  const inherited = Object.fromEntries(Object.entries(base).filter(([key]) => !/^npm_/i.test(key) && key !== 'NODE' && key !== 'INIT_CWD'));
   return {
-    ...base,
+    ...inherited,
     PATH: `${path.dirname(node24Bin)}${path.delimiter}${base.PATH ?? ''}`,
     npm_config_nodedir: node24Home,
     npm_config_update_notifier: 'false',
