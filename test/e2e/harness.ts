@@ -148,11 +148,12 @@ export class VSCodeSession {
     const executablePath = checkChromium();
     const main = path.join(repoRoot, 'dist', 'extension.cjs');
     if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` before the e2e tests`);
-    for (const [rel, content] of Object.entries(this.options.files ?? {})) {
-      this.writeFile(rel, content);
-    }
+    // Copies first, then files: a test's own file replaces the copied one of the same name.
     for (const [rel, source] of Object.entries(this.options.copy ?? {})) {
       cpSync(source, path.join(this.workspace, rel), { recursive: true });
+    }
+    for (const [rel, content] of Object.entries(this.options.files ?? {})) {
+      this.writeFile(rel, content);
     }
     this.server = await startServer({
       workspace: this.workspace,

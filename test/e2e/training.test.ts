@@ -16,8 +16,14 @@ import { withVSCode, type VSCodeSession } from './harness.ts';
 const TEST_TIMEOUT = 20 * 60_000;
 const CONFIG = 'configs/tiny-demo.dpo.yaml';
 const OUTPUT = 'outputs/tiny-demo';
-/** 50 training pairs, batch 4, 2 epochs (samples/configs/tiny-demo.dpo.yaml). */
-const TOTAL_STEPS = 26;
+/**
+ * The sample config trains 2 epochs (26 steps), which a quiet machine finishes in about ten
+ * seconds: too soon to stop it mid-run. The test's copy trains 6 epochs of the same 50 pairs
+ * at batch 4, so a stop lands mid-run on a fast machine too.
+ */
+const EPOCHS = 6;
+const TOTAL_STEPS = 13 * EPOCHS;
+const LONGER_DEMO_CONFIG = readFileSync(path.join(repoRoot, 'samples', 'configs', 'tiny-demo.dpo.yaml'), 'utf8').replace(/num_epochs: 2\b/, `num_epochs: ${EPOCHS}`);
 
 let modelDir = '';
 
@@ -98,7 +104,8 @@ const TASKS_JSON = JSON.stringify(
 );
 
 test('DPO: Train plots the loss live; terminating the task or Stop checkpoints, Resume goes on; a reload shows the runs again', { timeout: TEST_TIMEOUT }, async (t) => {
-  await withVSCode(t, { ...sampleWorkspace(), files: { '.vscode/tasks.json': TASKS_JSON } }, async (vs) => {
+  assert.match(LONGER_DEMO_CONFIG, new RegExp(`num_epochs: ${EPOCHS}`), 'the sample config still sets num_epochs: 2');
+  await withVSCode(t, { ...sampleWorkspace(), files: { '.vscode/tasks.json': TASKS_JSON, [CONFIG]: LONGER_DEMO_CONFIG } }, async (vs) => {
     await vs.waitForActivation();
     await vs.runCommand('DPO: Train');
     await vs.pickQuickInputItem(CONFIG);
@@ -109,9 +116,9 @@ test('DPO: Train plots the loss live; terminating the task or Stop checkpoints, 
     await vs.waitFor('the loss chart to get more points', async () => (await lossPoints(vs)) > early, { timeoutMs: 60_000, intervalMs: 300 });
     assert.equal((await header(vs)).status, 'running');
     const statusBar = await vs.page.locator('.statusbar-item').allTextContents();
-    assert.ok(statusBar.some((text) => /DPO step \d+\/26 · loss \d\.\d{4}/.test(text)), `status bar: ${JSON.stringify(statusBar)}`);
+    assert.ok(statusBar.some((text) => new RegExp(`DPO step \\d+/${TOTAL_STEPS} · loss \\d\\.\\d{4}`).test(text)), `status bar: ${JSON.stringify(statusBar)}`);
     // The task's terminal shows the trainer's progress (the same text goes to the "DPO Training" log).
-    assert.match(vs.outputChannelLog('DPO Training'), /step \d+\/26 \(\d+%\) \| loss \d\.\d{4} \| acc \d\.\d\d .*tok\/s .*ETA/);
+    assert.match(vs.outputChannelLog('DPO Training'), new RegExp(`step \\d+/${TOTAL_STEPS} \\(\\d+%\\) \\| loss \\d\\.\\d{4} \\| acc \\d\\.\\d\\d .*tok/s .*ETA`));
 
     // Terminating the task stops the trainer gracefully: it finishes its step and writes a checkpoint.
     await vs.runCommand('Tasks: Terminate Task');
@@ -140,7 +147,7 @@ test('DPO: Train plots the loss live; terminating the task or Stop checkpoints, 
 
     // The dashboard's Resume button trains to the end.
     await clickDashboard(vs, 'header.run-header vscode-button[data-action="resume"]');
-    await vs.waitFor('the resumed run to complete', async () => (await header(vs)).status === 'completed', { timeoutMs: 300_000 });
+    await vs.waitFor('the resumed run to complete', async () => (await header(vs)).status === 'completed', { timeoutMs: 600_000 });
     assert.equal(await lossPoints(vs), TOTAL_STEPS);
     const { events } = runEvents(vs);
     const starts = events.filter((e) => e.type === 'start');
@@ -148,7 +155,7 @@ test('DPO: Train plots the loss live; terminating the task or Stop checkpoints, 
     const steps = events.filter((e) => e.type === 'metrics').map((e) => (e.type === 'metrics' ? e.step : 0));
     assert.deepEqual(steps, Array.from({ length: TOTAL_STEPS }, (_, i) => i + 1), 'one continuous run of steps');
     assert.ok(existsSync(vs.path(`${OUTPUT}/final/adapter_model.safetensors`)), 'the adapter was written');
-    await vs.waitFor('a notification that the run completed', async () => (await notifications(vs)).some((n) => /completed: 26 steps, loss \d\.\d{4}/.test(n)), { timeoutMs: 30_000 });
+    await vs.waitFor('a notification that the run completed', async () => (await notifications(vs)).some((n) => new RegExp(`completed: ${TOTAL_STEPS} steps, loss \\d\\.\\d{4}`).test(n)), { timeoutMs: 30_000 });
 
     // The task provider offers a task per training config in the workspace.
     await vs.runCommand('Tasks: Run Task');
