@@ -8,7 +8,7 @@ import type { ActRequest, HostToWebview, WebviewToHost } from '../../protocol/pa
 import { MAX_RECORDS_PER_REQUEST } from '../../protocol/pairEditorMessages.ts';
 import { recordTextEdit } from './recordTextEdit.ts';
 import { guardWebviewMessage, isOpenableLink } from './webviewMessageGuard.ts';
-import { pairEditorHtml } from './webviewHtml.ts';
+import { webviewPageHtml } from '../webviewPage.ts';
 
 /** What a session needs from the rest of the extension. */
 export interface SessionServices {
@@ -53,7 +53,7 @@ export class PairEditorSession implements vscode.Disposable {
     this.records = new RecordDocument(document.fileName, services.lintOptions(document));
     this.currentIndex = initialIndex ?? -1;
     panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(services.extensionUri, 'dist', 'webview')] };
-    panel.webview.html = pairEditorHtml(panel.webview, services.extensionUri);
+    panel.webview.html = webviewPageHtml(panel.webview, services.extensionUri, { app: 'editor', title: 'Pair editor', loadingText: 'Loading records…' });
     // Split while the webview loads its script: the records are ready when it asks.
     this.refresh();
     this.disposables.push(

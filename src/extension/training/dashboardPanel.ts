@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { metricsCsv } from '../../core/training/metricsCsv.ts';
 import { parseDashboardMessage, pngBytes, type DashboardToHost, type HostToDashboard, type TableChunk } from '../../protocol/dashboardMessages.ts';
 import type { MetricTable } from '../../core/training/metricTable.ts';
-import { dashboardHtml } from './dashboardHtml.ts';
+import { webviewPageHtml } from '../webviewPage.ts';
 import type { RunRegistry } from './runRegistry.ts';
 
 export const DASHBOARD_VIEW_TYPE = 'dpoStudio.trainingDashboard';
@@ -103,7 +103,7 @@ export class TrainingDashboard implements vscode.Disposable {
   private attach(panel: vscode.WebviewPanel): void {
     this.panel = panel;
     panel.iconPath = vscode.Uri.joinPath(this.services.extensionUri, 'media', 'icon.png');
-    panel.webview.html = dashboardHtml(panel.webview, this.services.extensionUri);
+    panel.webview.html = webviewPageHtml(panel.webview, this.services.extensionUri, { app: 'dashboard', title: 'DPO Training', loadingText: 'Loading runs…' });
     this.panelDisposables = [
       panel.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)),
       panel.onDidChangeViewState(() => this.updatePolling()),
