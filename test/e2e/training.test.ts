@@ -13,15 +13,16 @@ import { prepare, repoRoot } from '../../scripts/vscode/prepare.mjs';
 import { parseTrainerEvents } from '../../src/core/training/trainerEventStream.ts';
 import { withVSCode, type VSCodeSession } from './harness.ts';
 
-const TEST_TIMEOUT = 20 * 60_000;
+const TEST_TIMEOUT = 30 * 60_000;
 const CONFIG = 'configs/tiny-demo.dpo.yaml';
 const OUTPUT = 'outputs/tiny-demo';
 /**
  * The sample config trains 2 epochs (26 steps), which a quiet machine finishes in about ten
- * seconds: too soon to stop it mid-run. The test's copy trains 6 epochs of the same 50 pairs
- * at batch 4, so a stop lands mid-run on a fast machine too.
+ * seconds, and 6 epochs once finished before a freshly started VS Code had drawn the dashboard:
+ * too soon to see the chart grow and to stop the run mid-way. The test's copy trains 20 epochs
+ * of the same 50 pairs at batch 4 (about a minute and a half on a quiet machine).
  */
-const EPOCHS = 6;
+const EPOCHS = 20;
 const TOTAL_STEPS = 13 * EPOCHS;
 const LONGER_DEMO_CONFIG = readFileSync(path.join(repoRoot, 'samples', 'configs', 'tiny-demo.dpo.yaml'), 'utf8').replace(/num_epochs: 2\b/, `num_epochs: ${EPOCHS}`);
 
@@ -147,7 +148,7 @@ test('DPO: Train plots the loss live; terminating the task or Stop checkpoints, 
 
     // The dashboard's Resume button trains to the end.
     await clickDashboard(vs, 'header.run-header vscode-button[data-action="resume"]');
-    await vs.waitFor('the resumed run to complete', async () => (await header(vs)).status === 'completed', { timeoutMs: 600_000 });
+    await vs.waitFor('the resumed run to complete', async () => (await header(vs)).status === 'completed', { timeoutMs: 900_000 });
     assert.equal(await lossPoints(vs), TOTAL_STEPS);
     const { events } = runEvents(vs);
     const starts = events.filter((e) => e.type === 'start');
