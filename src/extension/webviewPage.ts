@@ -7,6 +7,8 @@ export interface WebviewPage {
   title: string;
   /** Shown until the app's script has drawn the page. */
   loadingText: string;
+  /** Script run inline (under the same nonce) before the app's bundle loads. */
+  inlineScript?: string;
 }
 
 /**
@@ -36,7 +38,7 @@ export function webviewPageHtml(webview: vscode.Webview, extensionUri: vscode.Ur
 </head>
 <body>
 <div id="app" data-state="loading"><p class="loading" role="status">${page.loadingText}</p></div>
-<script type="module" nonce="${nonce}" src="${asset(`${page.app}.js`)}"></script>
+${page.inlineScript ? `<script nonce="${nonce}">${page.inlineScript}</script>\n` : ''}<script type="module" nonce="${nonce}" src="${asset(`${page.app}.js`)}"></script>
 </body>
 </html>`;
 }

@@ -171,7 +171,10 @@ const WITH_ERRORS = [
 ].join('\n') + '\n';
 
 test('records with errors show them, and the problems filter steps through only those', { timeout: TEST_TIMEOUT }, async (t) => {
-  await withVSCode(t, { files: { 'data/errors.pairs.jsonl': WITH_ERRORS } }, async (vs) => {
+  // Thousands of good records after the bad ones: the whole-file check then takes many slices of
+  // the event loop, as it does on a real dataset, and an edit's re-check is not over at once.
+  const good = Array.from({ length: 4000 }, (_, i) => JSON.stringify({ prompt: `What is ${i} times ${i + 7}?`, chosen: `${i * (i + 7)}, since ${i} × ${i + 7} = ${i * (i + 7)}.`, rejected: `It is ${2 * i + 7}.` }));
+  await withVSCode(t, { files: { 'data/errors.pairs.jsonl': WITH_ERRORS + good.join('\n') + '\n' } }, async (vs) => {
     await vs.openFile('data/errors.pairs.jsonl');
     await waitForRecord(vs, 0);
     await editor(vs).locator('.problem-counts').waitFor();
@@ -189,6 +192,24 @@ test('records with errors show them, and the problems filter steps through only 
     assert.match(await editor(vs).locator('article.record[data-index="4"] li.problem').first().innerText(), /identical-answers/);
     await press(vs, 'k', 3);
     await press(vs, 'k', 1); // record 3 (index 2) has no problem: the filter skips it
+
+    // Fixing record 5 in place: the whole-file check of the edited text reaches the editor, so
+    // its problem and the header's count go away without another edit.
+    const counts = editor(vs).locator('.problem-counts');
+    const warningsBefore = Number(await counts.getAttribute('data-warnings'));
+    await editor(vs).locator('select.filter').selectOption('all');
+    await focusEditor(vs);
+    await press(vs, 'g');
+    await editor(vs).locator('vscode-textfield.form-input input').fill('5');
+    await editor(vs).locator('vscode-textfield.form-input input').press('Enter');
+    await waitForRecord(vs, 4);
+    await editor(vs).locator('article.record[data-index="4"] section.answer.left .edit-button').click();
+    const box = editor(vs).locator('vscode-textarea.form-input textarea');
+    await box.fill('a different answer');
+    await box.press('Control+Enter');
+    await editor(vs).locator('article.record[data-index="4"] section.answer', { hasText: 'a different answer' }).waitFor();
+    await editor(vs).locator('article.record[data-index="4"] li.problem').waitFor({ state: 'detached' });
+    await vs.waitFor('one warning fewer in the header', async () => Number(await counts.getAttribute('data-warnings')) === warningsBefore - 1);
   });
 });
 

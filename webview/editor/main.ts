@@ -5,6 +5,9 @@ import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import './editor.css';
 import { PairEditorApp } from './pairEditorApp.ts';
+import { markPhase } from './perf.ts';
+
+markPhase('bundleEvaluated');
 
 const app = document.getElementById('app');
 if (app) new PairEditorApp(app);

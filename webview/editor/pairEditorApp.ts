@@ -5,7 +5,7 @@ import { renderSummary } from './header.ts';
 import { HostBridge } from './hostBridge.ts';
 import { commandForKey, isTypingTarget, type Command } from './keyboard.ts';
 import { buildLayout, type Layout } from './layout.ts';
-import { markOpened, markRecordShown } from './perf.ts';
+import { markOpened, markPhase, markRecordShown } from './perf.ts';
 import { renderRecord } from './recordRender.ts';
 import { isLabeledView, RecordStore } from './recordStore.ts';
 import { candidateOrder, pairSides } from './sides.ts';
@@ -42,7 +42,8 @@ export class PairEditorApp {
     app.addEventListener('click', (e) => this.onClick(e));
     this.ui.filter.addEventListener('change', () => this.setFilter(this.ui.filter.value as RecordFilter));
     for (const toggle of [this.ui.blind, this.ui.diff]) toggle.addEventListener('change', () => this.setToggles());
-    this.bridge.send({ type: 'ready', index: this.state.index });
+    this.bridge.connect({ type: 'ready', index: this.state.index });
+    markPhase('connected');
   }
 
   // ---- host messages ----
@@ -50,6 +51,7 @@ export class PairEditorApp {
   private onHostMessage(message: HostToWebview): void {
     switch (message.type) {
       case 'init':
+        markPhase('initReceived');
         markOpened(message.openedAt);
         this.count = message.count;
         this.store.reset(message.count, message.records);
@@ -114,9 +116,17 @@ export class PairEditorApp {
     const record = this.store.get(index);
     if (!record) {
       this.ui.record.replaceChildren(Object.assign(document.createElement('p'), { className: 'loading', textContent: `Loading record ${index + 1}…` }));
-      void this.store.load(index).then(() => {
-        if (this.state.index === index && this.store.get(index)) this.renderCurrent(input);
-      });
+      void this.store.load(index).then(
+        () => {
+          if (this.state.index === index && this.store.get(index)) this.renderCurrent(input);
+        },
+        () => {
+          if (this.state.index !== index) return;
+          this.ui.record.replaceChildren(
+            Object.assign(document.createElement('p'), { className: 'empty', role: 'alert', textContent: `Record ${index + 1} did not arrive from VS Code. Move to another record and back to try again.` }),
+          );
+        },
+      );
       return;
     }
     const changedRecord = this.shown?.index !== index;
@@ -336,12 +346,17 @@ export class PairEditorApp {
     const flags = this.store.flags;
     flags?.labeled.set(record.index, how.labeled);
     this.renderSummary();
-    void this.bridge.request<'act'>({ type: 'act', index: record.index, revision: record.revision, action, ...(how.labeled ? { timeMs } : {}) }).then((result) => {
-      if (result.ok) return;
+    const undoProgress = (message: string) => {
       flags?.labeled.set(record.index, labeledBefore);
       this.renderSummary();
-      this.say(result.message ?? 'Not saved');
-    });
+      this.say(message);
+    };
+    void this.bridge.request<'act'>({ type: 'act', index: record.index, revision: record.revision, action, ...(how.labeled ? { timeMs } : {}) }).then(
+      (result) => {
+        if (!result.ok) undoProgress(result.message ?? 'Not saved');
+      },
+      () => undoProgress(`VS Code did not confirm the change to record ${record.index + 1}; look at the file before going on.`),
+    );
     this.say(`${how.said} (record ${record.index + 1})`);
     if (how.advance) this.move(1, how.input);
   }
@@ -417,11 +432,14 @@ export class PairEditorApp {
         alternateLabel: 'Previous match',
         onSubmit: (query, backwards) => {
           if (!query) return;
-          void this.bridge.request<'search'>({ type: 'search', query, from: this.state.index, step: backwards ? -1 : 1 }).then((result) => {
-            if (result.index === null) return this.say(`No record contains "${query}"`);
-            this.say(`"${query}" found in record ${result.index + 1}`);
-            this.show(result.index);
-          });
+          void this.bridge.request<'search'>({ type: 'search', query, from: this.state.index, step: backwards ? -1 : 1 }).then(
+            (result) => {
+              if (result.index === null) return this.say(`No record contains "${query}"`);
+              this.say(`"${query}" found in record ${result.index + 1}`);
+              this.show(result.index);
+            },
+            () => this.say(`VS Code did not answer the search for "${query}"`),
+          );
         },
         onClose: () => this.closeForm(),
       }),

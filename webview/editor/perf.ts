@@ -17,9 +17,11 @@ export interface PairEditorPerf {
   firstRecordMs?: number;
   firstRecordFrameMs?: number;
   navigations: NavigationTiming[];
+  /** Milestones of the first open (performance.now()), for the benchmark's breakdown. */
+  phases: Record<string, number>;
 }
 
-const perf: PairEditorPerf = { navigations: [] };
+const perf: PairEditorPerf = { navigations: [], phases: {} };
 (globalThis as { dpoPairEditorPerf?: PairEditorPerf }).dpoPairEditorPerf = perf;
 
 export function markOpened(openedAt: number): void {
@@ -37,4 +39,8 @@ export function markRecordShown(input?: { key: string; timeStamp: number }): voi
   perf.navigations.push(timing);
   if (perf.navigations.length > 10_000) perf.navigations.shift();
   requestAnimationFrame(() => (timing.frameMs = performance.now() - input.timeStamp));
+}
+
+export function markPhase(name: string): void {
+  perf.phases[name] ??= performance.now();
 }

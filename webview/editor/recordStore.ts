@@ -1,6 +1,6 @@
 import { indicesAround, rangesToFetch, RecordWindow } from '../../src/core/pairEditor/recordWindow.ts';
 import { RecordFlags, matchesFilter, type FilterFlags, type RecordFilter } from '../../src/core/pairEditor/recordFlags.ts';
-import type { RecordView } from '../../src/protocol/pairEditorMessages.ts';
+import type { RecordView, RecordsResponse } from '../../src/protocol/pairEditorMessages.ts';
 import { MAX_RECORDS_PER_REQUEST } from '../../src/protocol/pairEditorMessages.ts';
 import type { HostBridge } from './hostBridge.ts';
 
@@ -59,7 +59,8 @@ export class RecordStore {
   ensureAround(center: number, filter: RecordFilter, refresh = false): void {
     const wanted = indicesAround(center, this.count, BEHIND, AHEAD, (i) => matchesFilter(i, filter, this.flags));
     const has = refresh ? (i: number) => this.requested.has(i) : (i: number) => this.held.has(i) || this.requested.has(i);
-    for (const range of rangesToFetch(wanted, has, MAX_RECORDS_PER_REQUEST)) void this.fetch(range.start, range.end);
+    // A prefetch that got no answer is asked for again on a later move.
+    for (const range of rangesToFetch(wanted, has, MAX_RECORDS_PER_REQUEST)) this.fetch(range.start, range.end).catch(() => undefined);
     this.held.trim(center, new Set(wanted));
   }
 
@@ -75,9 +76,14 @@ export class RecordStore {
     if (end <= start) return;
     const generation = this.generation;
     for (let i = start; i < end; i++) this.requested.add(i);
-    const response = await this.bridge.request<'getRecords'>({ type: 'getRecords', start, end });
+    let response: RecordsResponse;
+    try {
+      response = await this.bridge.request<'getRecords'>({ type: 'getRecords', start, end });
+    } finally {
+      // Answered or not, these may be asked for again (an unanswered range is retried next time).
+      if (generation === this.generation) for (let i = start; i < end; i++) this.requested.delete(i);
+    }
     if (generation !== this.generation) return;
-    for (let i = start; i < end; i++) this.requested.delete(i);
     if (response.count !== this.count) {
       this.reset(response.count, response.records);
       this.onArrive(response.records);

@@ -38,11 +38,14 @@ export class AnalysisCache {
   }
 }
 
+/** How much of a file's start `looksLikePreferenceData` reads. */
+export const SNIFFED_CHARS = 16384;
+
 /**
  * A cheap look at the start of a file to tell preference data from any other JSON: it names
  * the fields only preference records have. Decides which open files get dataset diagnostics.
  */
 export function looksLikePreferenceData(text: string): boolean {
-  const head = text.slice(0, 16384);
+  const head = text.slice(0, SNIFFED_CHARS);
   return /"(chosen|rejected|candidates)"\s*:/.test(head);
 }

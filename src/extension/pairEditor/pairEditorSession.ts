@@ -9,12 +9,15 @@ import { MAX_RECORDS_PER_REQUEST } from '../../protocol/pairEditorMessages.ts';
 import { recordTextEdit } from './recordTextEdit.ts';
 import { guardWebviewMessage, isOpenableLink } from './webviewMessageGuard.ts';
 import { webviewPageHtml } from '../webviewPage.ts';
+import { EARLY_READY_SCRIPT } from './earlyReadyScript.ts';
 
 /** What a session needs from the rest of the extension. */
 export interface SessionServices {
   extensionUri: vscode.Uri;
-  /** The whole-file validation (shared with the Problems panel, so a file is checked once). */
-  validate(document: vscode.TextDocument): TextValidationResult;
+  /** The whole-file check of the document as it is now (shared with the Problems panel, so a file is checked once). */
+  validation(document: vscode.TextDocument): Promise<TextValidationResult | undefined>;
+  /** Holds background checks of the document back until `until` settles. */
+  holdChecks(document: vscode.TextDocument, until: Promise<unknown>): void;
   lintOptions(document: vscode.TextDocument): LintOptions;
   annotator(document: vscode.TextDocument): string;
   debounceMs(document: vscode.TextDocument): number;
@@ -25,6 +28,8 @@ export interface SessionServices {
 /** Records sent with `init`: the first screenful plus what the next keypresses will want. */
 const INIT_BEHIND = 10;
 const INIT_AHEAD = 60;
+/** The longest the first records hold the whole-file check back (a webview opened hidden may not load for a while). */
+const FIRST_RECORDS_HOLD_MS = 3000;
 
 /**
  * One pair editor panel on one document: answers the webview's requests for records, turns its
@@ -41,6 +46,8 @@ export class PairEditorSession implements vscode.Disposable {
   private validationTimer: ReturnType<typeof setTimeout> | undefined;
   private webviewReady = false;
   private readonly openedAt = Date.now();
+  /** Settles once the first records reached the webview (or it gave up waiting). */
+  private firstRecordsOut: () => void = () => {};
   private disposed = false;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -53,9 +60,31 @@ export class PairEditorSession implements vscode.Disposable {
     this.records = new RecordDocument(document.fileName, services.lintOptions(document));
     this.currentIndex = initialIndex ?? -1;
     panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(services.extensionUri, 'dist', 'webview')] };
-    panel.webview.html = webviewPageHtml(panel.webview, services.extensionUri, { app: 'editor', title: 'Pair editor', loadingText: 'Loading records…' });
-    // Split while the webview loads its script: the records are ready when it asks.
-    this.refresh();
+    panel.webview.html = webviewPageHtml(panel.webview, services.extensionUri, {
+      app: 'editor',
+      title: 'Pair editor',
+      loadingText: 'Loading records…',
+      inlineScript: EARLY_READY_SCRIPT,
+    });
+    // The first records go out before the whole-file check takes the extension host.
+    services.holdChecks(
+      document,
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, FIRST_RECORDS_HOLD_MS);
+        this.firstRecordsOut = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      }),
+    );
+    // Split, and analyse the records `init` will carry, while the webview loads: they are ready
+    // when it asks (the first analysis also compiles the schemas). Not before returning to VS
+    // Code, which starts loading the webview only then.
+    setTimeout(() => {
+      if (this.disposed || this.webviewReady) return;
+      this.refresh();
+      this.views(this.initRange(this.currentIndex >= 0 ? this.currentIndex : 0));
+    }, 0);
     this.disposables.push(
       panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
       vscode.workspace.onDidChangeTextDocument((e) => {
@@ -123,15 +152,27 @@ export class PairEditorSession implements vscode.Disposable {
     return out;
   }
 
+  private initRange(index: number): number[] {
+    return this.range(index - INIT_BEHIND, index + INIT_AHEAD);
+  }
+
   private scheduleValidation(delay: number): void {
     if (this.validationTimer) clearTimeout(this.validationTimer);
     this.validationTimer = setTimeout(() => {
       this.validationTimer = undefined;
-      if (this.document.isClosed || this.disposed) return;
-      this.refresh();
-      const summary = this.records.setValidation(this.services.validate(this.document));
-      if (this.webviewReady) void this.post({ type: 'summary', summary });
+      void this.takeValidation();
     }, delay);
+  }
+
+  /** Progress, stats and problems from the whole-file check of the text as it is now. */
+  private async takeValidation(): Promise<void> {
+    if (this.document.isClosed || this.disposed) return;
+    const result = await this.services.validation(this.document);
+    if (!result || this.document.isClosed || this.disposed) return;
+    // The check describes the document's current version: split that version too.
+    this.refresh();
+    const summary = this.records.setValidation(result);
+    if (this.webviewReady) void this.post({ type: 'summary', summary });
   }
 
   private receive(raw: unknown): void {
@@ -155,13 +196,16 @@ export class PairEditorSession implements vscode.Disposable {
           fileName: vscode.workspace.asRelativePath(this.document.uri),
           count: this.records.count,
           index,
-          records: this.views(this.range(index - INIT_BEHIND, index + INIT_AHEAD)),
+          records: this.views(this.initRange(index)),
           annotator: this.services.annotator(this.document),
           openedAt: this.openedAt,
         });
-        // The whole-file check blocks the extension host for a while on a big file: start it only
-        // once the first records were handed over, so they are not held up behind it.
-        void delivered.then(() => this.scheduleValidation(0));
+        // The whole-file check takes the extension host for a while on a big file: it waits
+        // until the first records were handed over, so they are not held up behind it.
+        void delivered.then(() => {
+          this.firstRecordsOut();
+          this.scheduleValidation(0);
+        });
         return;
       }
       case 'getRecords':
@@ -226,6 +270,7 @@ export class PairEditorSession implements vscode.Disposable {
 
   dispose(): void {
     this.disposed = true;
+    this.firstRecordsOut();
     if (this.validationTimer) clearTimeout(this.validationTimer);
     this.disposables.forEach((d) => d.dispose());
   }
