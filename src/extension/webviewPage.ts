@@ -7,7 +7,10 @@ export interface WebviewPage {
   title: string;
   /** Shown until the app's script has drawn the page. */
   loadingText: string;
-  /** Script run inline (under the same nonce) before the app's bundle loads. */
+  /**
+   * Script run inline (under the same nonce) as the page starts: before the stylesheet, which a
+   * script placed after it would wait for, and before the app's bundle.
+   */
   inlineScript?: string;
 }
 
@@ -33,12 +36,12 @@ export function webviewPageHtml(webview: vscode.Webview, extensionUri: vscode.Ur
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${asset(`${page.app}.css`)}">
+${page.inlineScript ? `<script nonce="${nonce}">${page.inlineScript}</script>\n` : ''}<link rel="stylesheet" href="${asset(`${page.app}.css`)}">
 <title>${page.title}</title>
 </head>
 <body>
 <div id="app" data-state="loading"><p class="loading" role="status">${page.loadingText}</p></div>
-${page.inlineScript ? `<script nonce="${nonce}">${page.inlineScript}</script>\n` : ''}<script type="module" nonce="${nonce}" src="${asset(`${page.app}.js`)}"></script>
+<script type="module" nonce="${nonce}" src="${asset(`${page.app}.js`)}"></script>
 </body>
 </html>`;
 }

@@ -233,10 +233,12 @@ test('a malicious record runs no script and loads nothing remote', { timeout: TE
       const record = editor(vs).locator('article.record');
       await new Promise((r) => setTimeout(r, 1500));
       const found = await record.evaluate((el) => ({
+        earlyScriptRan: typeof (window as { __dpoEarlyBridge?: unknown }).__dpoEarlyBridge === 'object',
         pwned: (window as { __pwned?: string }).__pwned,
         elements: el.querySelectorAll('script, img, iframe, svg, style').length,
         text: (el as HTMLElement).innerText,
       }));
+      assert.ok(found.earlyScriptRan, "the page's own inline script ran under its nonce");
       assert.equal(found.pwned, undefined, 'no script from the record ran');
       assert.equal(found.elements, 0, 'no element from the record was created (script, img, iframe, svg, style)');
       assert.match(found.text, /<script>window.__pwned/, 'the raw HTML shows as text');

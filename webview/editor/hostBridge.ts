@@ -1,3 +1,4 @@
+import { markPhase } from './perf.ts';
 import type { ActResponse, HostToWebview, RecordsResponse, SearchResponse, WebviewToHost } from '../../src/protocol/pairEditorMessages.ts';
 
 interface VsCodeApi {
@@ -23,6 +24,8 @@ export class NoAnswerError extends Error {
 /** Left by the page's inline script (src/extension/pairEditor/earlyReadyScript.ts), when it ran. */
 interface EarlyBridge {
   api: VsCodeApi;
+  /** performance.now() when it posted `ready`. */
+  readySentAt: number;
   takeHeld(): unknown[];
 }
 
@@ -55,8 +58,13 @@ export class HostBridge {
   connect(ready: Extract<WebviewToHost, { type: 'ready' }>): void {
     const held = this.early?.takeHeld();
     window.addEventListener('message', (event: MessageEvent) => this.receive(event.data));
-    if (held) held.forEach((message) => this.receive(message));
-    else this.api.postMessage(ready);
+    if (held) {
+      markPhase('readySent', this.early!.readySentAt);
+      held.forEach((message) => this.receive(message));
+    } else {
+      this.api.postMessage(ready);
+      markPhase('readySent');
+    }
   }
 
   private receive(data: unknown): void {

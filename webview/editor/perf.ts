@@ -41,6 +41,6 @@ export function markRecordShown(input?: { key: string; timeStamp: number }): voi
   requestAnimationFrame(() => (timing.frameMs = performance.now() - input.timeStamp));
 }
 
-export function markPhase(name: string): void {
-  perf.phases[name] ??= performance.now();
+export function markPhase(name: string, at = performance.now()): void {
+  perf.phases[name] ??= at;
 }

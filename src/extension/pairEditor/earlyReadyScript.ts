@@ -16,6 +16,7 @@ export const EARLY_READY_SCRIPT = `(() => {
   globalThis.__dpoEarlyBridge = {
     api,
     index,
+    readySentAt: performance.now(),
     takeHeld() {
       window.removeEventListener('message', hold);
       return held.splice(0);
