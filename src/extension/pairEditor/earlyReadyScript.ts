@@ -15,7 +15,6 @@ export const EARLY_READY_SCRIPT = `(() => {
   api.postMessage({ type: 'ready', index });
   globalThis.__dpoEarlyBridge = {
     api,
-    index,
     readySentAt: performance.now(),
     takeHeld() {
       window.removeEventListener('message', hold);
