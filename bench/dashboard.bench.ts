@@ -8,6 +8,7 @@
 import { appendFileSync } from 'node:fs';
 import { prepare } from '../scripts/vscode/prepare.mjs';
 import { withVSCode, type VSCodeSession } from '../test/e2e/harness.ts';
+import { quantile } from './measure.ts';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -62,9 +63,7 @@ function rows(from: number, to: number): string {
 }
 
 function stats(values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { median: at(0.5), p95: at(0.95), max: sorted[sorted.length - 1]! };
+  return { median: quantile(values, 0.5), p95: quantile(values, 0.95), max: Math.max(...values) };
 }
 
 async function page(vs: VSCodeSession, fn: string): Promise<unknown> {

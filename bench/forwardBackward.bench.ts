@@ -44,6 +44,7 @@ import { initModel } from '../src/trainer/model/initModel.ts';
 import { attachAdapter, createLoraAdapter, defaultLoraConfig, disposeAdapter, loraVariables } from '../src/trainer/model/lora.ts';
 import { loadModel } from '../src/trainer/model/modelFolder.ts';
 import { tokenLogProbs } from '../src/trainer/model/transformer.ts';
+import { median, msPerCall, type CallTime } from './measure.ts';
 
 const SHAPE = { hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 688, vocab_size: 8192, max_position_embeddings: 1024 };
 const BATCH = 4;
@@ -60,7 +61,6 @@ interface Gemm {
   count: number;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const gemmFlops = (g: Gemm) => 2 * g.m * g.k * g.n * g.count;
 
 interface StepShape {
@@ -146,31 +146,14 @@ function modelFlops(s: StepShape, which: CaseName): { flops: number; formula: st
   };
 }
 
-/** Wall-clock and CPU (user + system) milliseconds. wasm runs on this one thread, so on a
- * shared machine CPU time is the work itself, wall time the work plus waiting for a core. */
-interface Ms {
-  wall: number;
-  cpu: number;
-}
-
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
+/** wasm runs on this one thread, so on a shared machine CPU time is the work itself, wall time
+ * the work plus waiting for a core: both are kept. */
+type Ms = CallTime;
 
 /** Milliseconds per call of `f`, the mean over at least `minMs` of wall time (after one warm-up call). */
 function timeIt(f: () => void, minMs: number): Ms {
   f();
-  let calls = 0;
-  const cpu0 = cpuMs();
-  const start = performance.now();
-  let now = start;
-  do {
-    f();
-    calls++;
-    now = performance.now();
-  } while (now - start < minMs);
-  return { wall: (now - start) / calls, cpu: (cpuMs() - cpu0) / calls };
+  return msPerCall(f, minMs);
 }
 
 interface PlainRunner {
@@ -273,10 +256,7 @@ async function child(): Promise<void> {
     square.push(timeIt(() => tf.matMul(squareA, squareB).dispose(), 300));
     for (const c of cases) {
       const before = tf.memory();
-      const cpu0 = cpuMs();
-      const start = performance.now();
-      steps[c]();
-      times[c].push({ wall: performance.now() - start, cpu: cpuMs() - cpu0 });
+      times[c].push(msPerCall(steps[c], 0)); // one step
       const after = tf.memory();
       if (after.numTensors !== before.numTensors || after.numBytes !== before.numBytes) leaks[c].push(`${after.numTensors - before.numTensors} tensors, ${after.numBytes - before.numBytes} bytes`);
     }

@@ -11,6 +11,7 @@ import { initBackend, type BackendRequest } from '../src/trainer/backend/index.t
 import { disposeModel, parameterCount } from '../src/trainer/model/causalLM.ts';
 import { initModel } from '../src/trainer/model/initModel.ts';
 import { loadModel } from '../src/trainer/model/modelFolder.ts';
+import { median } from './measure.ts';
 
 interface Measurement {
   ms: number;
@@ -54,7 +55,6 @@ async function main(): Promise<void> {
   buildSync({ entryPoints: [join('bench', 'loadModel.bench.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], external: ['esbuild'], outfile: worker, logLevel: 'error' });
 
   const measure = (mode: string): Measurement => JSON.parse(execFileSync(process.execPath, [worker, '--child', mode, dir], { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop()!);
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
   const weights = statSync(join(dir, 'model.safetensors')).size;
 

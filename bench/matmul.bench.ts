@@ -6,29 +6,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/trainer/backend/index.ts';
 import { planBatchMatMul } from '../src/trainer/backend/kernels/fastBatchMatMul.ts';
 import { useFastWasmMatMul } from '../src/trainer/backend/kernels/registerTrainingKernels.ts';
+import { median, msPerCall } from './measure.ts';
 
 const ROUND_MS = Number(process.env.BENCH_MS ?? 300);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
-/** Milliseconds per call: the median over rounds of the mean within a round. */
+/** Milliseconds per call, one mean per round (after one warm-up call). */
 function timeRounds(f: () => void, rounds = ROUNDS): number[] {
   f();
   const perCall: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    let calls = 0;
-    const start = performance.now();
-    let now = start;
-    do {
-      f();
-      calls++;
-      now = performance.now();
-    } while (now - start < ROUND_MS);
-    perCall.push((now - start) / calls);
-  }
+  for (let r = 0; r < rounds; r++) perCall.push(msPerCall(f, ROUND_MS).wall);
   return perCall;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 interface Case {
   name: string;

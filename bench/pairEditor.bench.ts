@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import path from 'node:path';
 import type { FrameLocator } from 'playwright-core';
 import { withVSCode, type VSCodeSession } from '../test/e2e/harness.ts';
+import { quantile } from './measure.ts';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000);
 const BASELINE_RECORDS = 1_000;
@@ -107,10 +108,6 @@ async function closeEditors(vs: VSCodeSession): Promise<void> {
   await new Promise((r) => setTimeout(r, 1000));
 }
 
-const quantile = (values: number[], q: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-};
 const ms = (n: number | undefined) => (n === undefined ? 'n/a' : `${n.toFixed(0)} ms`);
 const verdict = (value: number | undefined, target: number) => (value !== undefined && value <= target ? 'meets' : 'MISSES');
 const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? 'n/a' : `${(a / b).toFixed(2)}×`);

@@ -24,6 +24,7 @@ import { initBackend } from '../src/trainer/backend/index.ts';
 import { initModel } from '../src/trainer/model/initModel.ts';
 import { TextTokenizer } from '../src/trainer/tokenizer/textTokenizer.ts';
 import { runTraining } from '../src/trainer/train/index.ts';
+import { median, msPerCall } from './measure.ts';
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 6);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
@@ -34,7 +35,6 @@ const PROMPT = 128;
 const ANSWER = 128;
 const SEQUENCE = PROMPT + ANSWER;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Words the tokenizer keeps as one token each, so texts have exactly the lengths wanted. */
 function singleTokenWords(tokenizer: TextTokenizer): string[] {
@@ -92,15 +92,7 @@ function matmulFlopsPerSecond(): number {
   };
   run();
   const samples: number[] = [];
-  for (let r = 0; r < 5; r++) {
-    const start = performance.now();
-    let n = 0;
-    do {
-      run();
-      n++;
-    } while (performance.now() - start < 300);
-    samples.push((performance.now() - start) / 1000 / n);
-  }
+  for (let r = 0; r < 5; r++) samples.push(msPerCall(run, 300).wall / 1000);
   tf.dispose([a, b]);
   return (2 * rows * SHAPE.hidden * SHAPE.intermediate) / median(samples);
 }
