@@ -26,6 +26,15 @@ export function wholeNumberFlag(value: string | undefined, name: string, min = N
   return n;
 }
 
+/** A number flag in [min, max]; undefined when the flag was not given. */
+export function numberFlag(value: string | undefined, name: string, min: number, max = Number.POSITIVE_INFINITY): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be a number${max === Number.POSITIVE_INFINITY ? ` of at least ${min}` : ` from ${min} to ${max}`}, got "${value}"`);
+  return n;
+}
+
 /** A flag whose value must be one of a few words. */
 export function choiceFlag<T extends string>(value: string | undefined, name: string, choices: readonly T[]): T | undefined {
   if (value === undefined) return undefined;

@@ -7,7 +7,7 @@ import { OpenAICompatibleProvider } from '../core/generation/providers/openaiCom
 import { formatDuration, runGeneration, type GenerationProgress, type GenerationSource } from '../core/generation/runner.ts';
 import { parseTemperatureSpread, type TemperatureSpread } from '../core/generation/temperatures.ts';
 import type { CandidateProvider } from '../core/generation/types.ts';
-import { choiceFlag, parseCommandArgs, wholeNumberFlag } from './cliArgs.ts';
+import { choiceFlag, numberFlag, parseCommandArgs, wholeNumberFlag } from './cliArgs.ts';
 import { UsageError, type CliStreams } from './cliTypes.ts';
 
 const HELP = `Usage: dpo-studio generate --prompts <file> --out <file.jsonl> [options]
@@ -62,14 +62,6 @@ extension to keep the model out of the editor's process).
 `;
 
 const DEFAULTS = { n: 4, temperature: 0.8, maxTokens: 256, concurrency: 4, timeoutS: 120, retries: 5, apiKeyEnv: 'OPENAI_API_KEY' };
-
-function numberFlag(value: string | undefined, name: string, min: number, max = Number.POSITIVE_INFINITY): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max)
-    throw new UsageError(`--${name} must be a number${max === Number.POSITIVE_INFINITY ? ` of at least ${min}` : ` from ${min} to ${max}`}, got "${value}"`);
-  return n;
-}
 
 export async function generateCommand(args: string[], io: CliStreams): Promise<number> {
   const { values } = parseCommandArgs(

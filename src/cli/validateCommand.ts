@@ -4,7 +4,7 @@ import { validateFile } from '../core/dataset/validateFile.ts';
 import type { ValidationResult } from '../core/dataset/datasetValidation.ts';
 import type { Problem } from '../core/dataset/types.ts';
 import { formatStats } from '../core/dataset/statsSummary.ts';
-import { parseCommandArgs, wholeNumberFlag } from './cliArgs.ts';
+import { numberFlag, parseCommandArgs, wholeNumberFlag } from './cliArgs.ts';
 import { UsageError, type CliStreams } from './cliTypes.ts';
 
 const HELP = `Usage: dpo-studio validate <file...> [options]
@@ -15,13 +15,6 @@ Options:
   --max-length <N>       longest text, in characters, before text-too-long (default 20000)
   --similarity <T>       similarity in [0,1] from which answers are near-identical (default 0.9)
 `;
-
-function similarityFlag(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!(n >= 0 && n <= 1)) throw new UsageError(`--similarity must be a number from 0 to 1, got "${value}"`);
-  return n;
-}
 
 export async function validateCommand(args: string[], io: CliStreams): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
@@ -38,7 +31,7 @@ export async function validateCommand(args: string[], io: CliStreams): Promise<n
   const options = lintOptions({
     disabled: (values.disable ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean),
     ...optional('maxTextLength', wholeNumberFlag(values['max-length'], 'max-length', 1)),
-    ...optional('nearIdenticalThreshold', similarityFlag(values.similarity)),
+    ...optional('nearIdenticalThreshold', numberFlag(values.similarity, 'similarity', 0, 1)),
   });
 
   let exitCode = 0;
