@@ -103,11 +103,12 @@ export class DatasetDiagnostics implements vscode.Disposable {
     });
   }
 
-  private entryFor(document: vscode.TextDocument): TrackedDocument {
+  /** The document's entry, made on first use (`publishes` is only computed then). */
+  private entryFor(document: vscode.TextDocument, publishes?: boolean): TrackedDocument {
     const key = document.uri.toString();
     let entry = this.tracked.get(key);
     if (!entry) {
-      entry = { cache: new AnalysisCache(readLintOptions(document.uri)), generation: 0, publishes: this.isDataset(document) };
+      entry = { cache: new AnalysisCache(readLintOptions(document.uri)), generation: 0, publishes: publishes ?? this.isDataset(document) };
       this.tracked.set(key, entry);
     }
     return entry;
@@ -127,18 +128,12 @@ export class DatasetDiagnostics implements vscode.Disposable {
 
   private schedule(document: vscode.TextDocument, delay = readValidationSettings(document.uri).debounceMs) {
     if (document.uri.scheme === 'output' || document.uri.scheme === 'vscode-scm') return;
-    const key = document.uri.toString();
-    let entry = this.tracked.get(key);
-    if (!entry) {
-      if (!this.isDataset(document)) return;
-      entry = { cache: new AnalysisCache(readLintOptions(document.uri)), generation: 0, publishes: true };
-      this.tracked.set(key, entry);
-    }
+    if (!this.tracked.has(document.uri.toString()) && !this.isDataset(document)) return;
+    const entry = this.entryFor(document, true);
     if (entry.timer) clearTimeout(entry.timer);
-    const tracked = entry;
     entry.timer = setTimeout(() => {
-      tracked.timer = undefined;
-      if (!document.isClosed) void this.validateInBackground(document, tracked);
+      entry.timer = undefined;
+      if (!document.isClosed) void this.validateInBackground(document, entry);
     }, delay);
   }
 

@@ -15,12 +15,6 @@ declare function acquireVsCodeApi(): VsCodeApi;
  */
 const REQUEST_TIMEOUT_MS = 30_000;
 
-export class NoAnswerError extends Error {
-  constructor(readonly requestType: string) {
-    super(`VS Code did not answer the pair editor's ${requestType} request`);
-  }
-}
-
 /** Left by the page's inline script (src/extension/pairEditor/earlyReadyScript.ts), when it ran. */
 interface EarlyBridge {
   api: VsCodeApi;
@@ -84,7 +78,7 @@ export class HostBridge {
   }
 
   /**
-   * Asks the host; rejects with `NoAnswerError` when no answer came within REQUEST_TIMEOUT_MS,
+   * Asks the host; rejects when no answer came within REQUEST_TIMEOUT_MS,
    * so a lost answer leaves a message on screen instead of a request waiting forever.
    */
   request<K extends Request['type']>(message: WithoutId<Extract<Request, { type: K }>>): Promise<ResponseTo[K]> {
@@ -92,7 +86,7 @@ export class HostBridge {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(requestId);
-        reject(new NoAnswerError(message.type));
+        reject(new Error(`VS Code did not answer the pair editor's ${message.type} request`));
       }, REQUEST_TIMEOUT_MS);
       this.pending.set(requestId, (response) => {
         clearTimeout(timer);
