@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import * as vscode from 'vscode';
+import { describeHolder, liveLockHolder, lockInside } from '../../core/files/fileLock.ts';
 import { trainingConfigTemplate } from '../../core/training/configTemplate.ts';
 import { DPO_TASK_TYPE, type DpoTaskDefinition } from '../../core/training/taskDefinition.ts';
 import type { TrainerExit } from './trainerProcess.ts';
@@ -22,6 +23,14 @@ interface Services {
   sessions: TrainingSessions;
   registry: RunRegistry;
   dashboard: TrainingDashboard;
+}
+
+/** A run (of this window, another one or a terminal) is writing into the folder: say who, start nothing. The trainer refuses too; this says it before a task starts. */
+function refuseBusy(outputDir: string): boolean {
+  const holder = liveLockHolder(lockInside(outputDir));
+  if (!holder) return false;
+  void vscode.window.showErrorMessage(`${vscode.workspace.asRelativePath(outputDir)} is being written by ${describeHolder(holder)}. Stop that run first, or train into another output_dir.`);
+  return true;
 }
 
 /** Files of an earlier run that the trainer refuses to mix a fresh run with. */
@@ -87,6 +96,7 @@ export class TrainCommands {
       void vscode.window.showErrorMessage(`${config.relativePath} is not a valid training config yet: see its problems (Problems panel), fix them, then train.`);
       return;
     }
+    if (refuseBusy(outputDir)) return;
     const earlier = previousRun(outputDir);
     if (earlier.exists) {
       const rel = vscode.workspace.asRelativePath(outputDir);
@@ -127,6 +137,7 @@ export class TrainCommands {
       void vscode.window.showInformationMessage(`${info?.label ?? key} cannot be resumed: ${info?.status === 'completed' ? 'it is complete' : info?.live ? 'it is training' : 'it has no checkpoint yet'}.`);
       return;
     }
+    if (refuseBusy(key)) return;
     const config = await this.configFor(key);
     if (!config) {
       void vscode.window.showErrorMessage(

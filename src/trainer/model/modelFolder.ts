@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createCausalLM, type CausalLM } from './causalLM.ts';
 import { parseModelConfig, type ModelConfig } from './modelConfig.ts';
 import { canonicalName, parameterSpecs } from './parameterSpecs.ts';
@@ -54,9 +54,14 @@ export function weightFiles(dir: string): string[] {
   if (existsSync(index)) {
     const weightMap = readJsonFile(index).weight_map;
     if (weightMap === null || typeof weightMap !== 'object') throw new ModelFolderError(`${index} has no "weight_map" object`);
-    const shards = [...new Set(Object.values(weightMap as Record<string, string>))];
-    for (const shard of shards) if (!existsSync(join(dir, shard))) throw new ModelFolderError(`${index} lists ${shard}, which is missing from ${dir}`);
-    return shards.map((s) => join(dir, s));
+    const shards = [...new Set(Object.values(weightMap as Record<string, unknown>))];
+    for (const shard of shards) {
+      // A shard is a file of this folder, by name: a path could load weights from anywhere.
+      if (typeof shard !== 'string' || shard === '' || shard !== basename(shard) || shard === '.' || shard === '..' || shard.includes('\\'))
+        throw new ModelFolderError(`${index}: weight_map names ${JSON.stringify(shard)}, which is not a file name in ${dir} (shards must sit beside the index)`);
+    }
+    for (const shard of shards as string[]) if (!existsSync(join(dir, shard))) throw new ModelFolderError(`${index} lists ${shard}, which is missing from ${dir}`);
+    return (shards as string[]).map((s) => join(dir, s));
   }
   if (existsSync(single)) return [single];
   const other = existsSync(dir) ? ['pytorch_model.bin', 'model.bin', 'tf_model.h5'].find((f) => existsSync(join(dir, f))) : undefined;

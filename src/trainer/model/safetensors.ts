@@ -142,6 +142,15 @@ function readHeader(fd: number, path: string): { entries: Map<string, Safetensor
     if (dataStart + end > fileSize) throw fail(`tensor "${name}" ends at byte ${dataStart + end}, past the end of the file (${fileSize} bytes): the file may be truncated`);
     entries.set(name, { name, dtype, shape: shape as number[], byteOffset: dataStart + begin, byteLength: expected });
   }
+  // The format requires the tensors to tile the data without overlapping: two tensors sharing
+  // bytes would each read (and a writer of one would silently change) the other's values.
+  const sorted = [...entries.values()].filter((e) => e.byteLength > 0).sort((a, b) => a.byteOffset - b.byteOffset);
+  for (let i = 1; i < sorted.length; i++) {
+    const before = sorted[i - 1]!;
+    const entry = sorted[i]!;
+    if (entry.byteOffset < before.byteOffset + before.byteLength)
+      throw fail(`tensors "${before.name}" and "${entry.name}" overlap (bytes ${before.byteOffset - dataStart}-${before.byteOffset - dataStart + before.byteLength} and ${entry.byteOffset - dataStart}-${entry.byteOffset - dataStart + entry.byteLength} of the data)`);
+  }
   return { entries, metadata };
 }
 

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/files/atomicWrite.ts';
 import { parseTrainerEvents } from '../../core/training/trainerEventStream.ts';
@@ -26,16 +26,26 @@ function previousRunFiles(outputDir: string): string[] {
 }
 
 /**
- * Makes sure the output dir exists and takes files, before any slow work starts; a fresh run
- * refuses to mix with an earlier run's files unless told to replace them (the cache of
- * reference log-probabilities is kept: it is what a rerun reuses).
+ * Makes sure the output dir exists and takes files, before anything else touches it (the lock
+ * lives in it, so this comes first).
+ * Returns whether this call created it (a run that never starts removes it again).
  */
-export function prepareOutputDir(outputDir: string, options: { resume: boolean; overwrite: boolean }): void {
-  if (existsSync(outputDir) && !statSync(outputDir).isDirectory()) throw new TrainingSetupError(`training.output_dir ${outputDir} is a file, not a directory`);
+export function ensureOutputDir(outputDir: string): boolean {
+  const existing = statSync(outputDir, { throwIfNoEntry: false });
+  if (existing && !existing.isDirectory()) throw new TrainingSetupError(`training.output_dir ${outputDir} is a file, not a directory`);
   writing('the output directory', outputDir, () => mkdirSync(outputDir, { recursive: true }));
   const probe = join(outputDir, `.write-test-${process.pid}`);
   writing('into the output directory', outputDir, () => writeFileAtomic(probe, 'ok'));
   rmSync(probe, { force: true });
+  return existing === undefined;
+}
+
+/**
+ * A fresh run refuses to mix with an earlier run's files unless told to replace them (the
+ * cache of reference log-probabilities is kept: it is what a rerun reuses). Called with the
+ * output dir's lock held, so no other run is writing the files it removes.
+ */
+export function claimOutputDir(outputDir: string, options: { resume: boolean; overwrite: boolean }): void {
   if (options.resume) return;
   const previous = previousRunFiles(outputDir);
   if (previous.length === 0) return;
@@ -44,6 +54,21 @@ export function prepareOutputDir(outputDir: string, options: { resume: boolean; 
       `training.output_dir ${outputDir} already holds a run (${previous.slice(0, 3).join(', ')}${previous.length > 3 ? ', …' : ''}): pass --resume to continue it, --overwrite_output_dir to replace it, or choose another output_dir`,
     );
   for (const name of previous) rmSync(join(outputDir, name), { recursive: true, force: true });
+}
+
+/**
+ * What a fresh run that failed before training leaves: its own metrics.jsonl and run.json (the
+ * next, corrected run would be refused as "already holds a run"), and the folder itself when
+ * the run created it and nothing else is in it.
+ */
+export function removeUnstartedRun(outputDir: string, createdDir: boolean): void {
+  for (const name of [METRICS_FILE, RUN_FILE]) rmSync(join(outputDir, name), { force: true });
+  if (!createdDir) return;
+  try {
+    rmdirSync(outputDir);
+  } catch {
+    // Not empty (the lock is released after this, a reference cache was written): keep it.
+  }
 }
 
 /**
@@ -80,6 +105,10 @@ export class EventSink {
 
   attachFile(path: string): void {
     this.metricsPath = path;
+  }
+
+  get attached(): boolean {
+    return this.metricsPath !== undefined;
   }
 
   /** Stops appending (after the file failed): the error still reaches the parent. */

@@ -1,5 +1,6 @@
+import { acquireLock, describeHolder, lockInside, LockedError, type HeldLock } from '../../core/files/fileLock.ts';
 import { findLatestCheckpoint } from './checkpoint.ts';
-import { EventSink, writeRunFile } from './outputDir.ts';
+import { ensureOutputDir, EventSink, removeUnstartedRun, writeRunFile } from './outputDir.ts';
 import { trainLoop, type LoopEnd } from './trainingLoop.ts';
 import { setUpTraining, type RunOutput, type TrainingSession, type TrainOptions } from './trainingSession.ts';
 import { NonFiniteLossError, OutputWriteError, TrainingSetupError } from './trainErrors.ts';
@@ -75,7 +76,21 @@ export async function runTraining(options: RunTrainingOptions): Promise<TrainRes
     progress: (text) => options.stderr.write(`${text}\n`),
   };
   let session: TrainingSession | undefined;
+  const outputDir = resolve(options.cwd ?? process.cwd(), options.config.training.output_dir);
+  let lock: HeldLock | undefined;
+  let createdDir = false;
+  let unstarted = false;
   try {
+    createdDir = ensureOutputDir(outputDir);
+    // One writer per output folder: a second run (fresh, resumed or overwriting) would trim,
+    // delete or interleave the first one's files while it writes them.
+    try {
+      lock = acquireLock(lockInside(outputDir), `dpo-studio train${options.resume ? ' --resume' : ''}`, `training.output_dir ${outputDir}`, (stale) =>
+        out.log(`took over the lock of ${describeHolder(stale)}, which is no longer running`, 'warning'),
+      );
+    } catch (error) {
+      throw error instanceof LockedError ? new TrainingSetupError(error.message) : error;
+    }
     session = await setUpTraining(options, out);
     writeRunFile(session.outputDir, runInfo(session, 'running', { started_at: now() }));
     const end: LoopEnd = await trainLoop(session, out, options.signal);
@@ -86,7 +101,6 @@ export async function runTraining(options: RunTrainingOptions): Promise<TrainRes
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const step = error instanceof NonFiniteLossError ? error.step : (session?.step ?? 0);
-    const outputDir = session?.outputDir ?? resolve(options.cwd ?? process.cwd(), options.config.training.output_dir);
     let lastCheckpoint: string | undefined;
     try {
       lastCheckpoint = findLatestCheckpoint(outputDir)?.dir;
@@ -95,8 +109,8 @@ export async function runTraining(options: RunTrainingOptions): Promise<TrainRes
     }
     // Nothing was trained when setting up failed, whatever the cause.
     const setup = error instanceof TrainingSetupError || !session;
-    if (!(error instanceof TrainingSetupError) && !(error instanceof NonFiniteLossError) && !(error instanceof OutputWriteError) && error instanceof Error && error.stack)
-      options.stderr.write(`${error.stack}\n`);
+    // A stack only for what no check foresaw while training (a bug to report), or with DPO_STUDIO_DEBUG set; a model, data or config problem is its message.
+    if ((!setup || process.env.DPO_STUDIO_DEBUG) && !(error instanceof TrainingSetupError) && !(error instanceof NonFiniteLossError) && !(error instanceof OutputWriteError) && error instanceof Error && error.stack) options.stderr.write(`${error.stack}\n`);
     options.stderr.write(`error: ${message}${lastCheckpoint ? `\nlast good checkpoint: ${lastCheckpoint}` : ''}\n`);
     const finish = () => {
       events.emit({ type: 'error', time: now(), message, ...(session ? { step } : {}), ...(lastCheckpoint ? { lastCheckpoint } : {}) });
@@ -109,7 +123,11 @@ export async function runTraining(options: RunTrainingOptions): Promise<TrainRes
       events.detachFile();
       finish();
     }
-    if (session && !(error instanceof OutputWriteError)) {
+    // A fresh run that never started leaves nothing that would block the next, corrected one.
+    if (setup && !options.resume && events.attached) {
+      events.detachFile();
+      unstarted = true;
+    } else if (session && !(error instanceof OutputWriteError)) {
       try {
         writeRunFile(session.outputDir, runInfo(session, 'failed', { error: message, last_checkpoint: lastCheckpoint ?? null }));
       } catch {
@@ -119,5 +137,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<TrainRes
     return { status: 'failed', step, message, failure: setup ? 'setup' : 'training', ...(lastCheckpoint ? { lastCheckpoint } : {}) };
   } finally {
     session?.dispose();
+    lock?.release();
+    if (unstarted) removeUnstartedRun(outputDir, createdDir);
   }
 }

@@ -17,7 +17,7 @@ import { removeStaleTemps } from './atomicFolder.ts';
 import { findLatestCheckpoint, readOptimizerTensors, type TrainerState } from './checkpoint.ts';
 import { configDifferences, configHash } from './configHash.ts';
 import type { StepContext } from './dpoStep.ts';
-import { METRICS_FILE, prepareOutputDir, trimMetricsAfter, type EventSink } from './outputDir.ts';
+import { claimOutputDir, METRICS_FILE, trimMetricsAfter, type EventSink } from './outputDir.ts';
 import { scorePairs } from './reference.ts';
 import { resolveModelFolder } from './modelFolderPath.ts';
 import { setUpReference } from './referenceSetup.ts';
@@ -143,7 +143,8 @@ function quantizeWithDrift(model: CausalLM, bits: 4 | 8, sample: readonly Traini
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 /**
- * Sets a run up in the order that fails fastest: output dir, resume state, backend, tokenizer
+ * Sets a run up in the order that fails fastest (the output dir exists and is locked by the
+ * caller, runTraining): resume state, backend, tokenizer
  * and data (every record checked), then the plan and the start event, then the heavy parts
  * (model, quantization, adapter, reference, optimizer).
  */
@@ -162,7 +163,7 @@ export async function setUpTraining(options: TrainOptions, out: RunOutput): Prom
       `the config changed since ${resumedFrom.dir}, so resuming would not continue the same run:\n  ${changes.join('\n  ')}\nUndo the change, or start a new run in another output_dir.`,
     );
   }
-  prepareOutputDir(outputDir, { resume: options.resume ?? false, overwrite: options.overwriteOutputDir ?? false });
+  claimOutputDir(outputDir, { resume: options.resume ?? false, overwrite: options.overwriteOutputDir ?? false });
   if (options.resume) trimMetricsAfter(outputDir, resumedFrom?.state.global_step ?? 0);
   out.events.attachFile(join(outputDir, METRICS_FILE));
 
