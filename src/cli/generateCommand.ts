@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { CandidatesWriter } from '../core/generation/candidatesFile.ts';
+import { LockedError } from '../core/files/fileLock.ts';
+import { CandidatesFileError, CandidatesWriter } from '../core/generation/candidatesFile.ts';
 import { readPromptFile } from '../core/generation/promptFile.ts';
 import { describeProviderSpec, parseProviderSpec, type ProviderSpec } from '../core/generation/providerSpec.ts';
 import { OpenAICompatibleProvider } from '../core/generation/providers/openaiCompatible.ts';
@@ -148,7 +149,10 @@ export async function generateCommand(args: string[], io: CliStreams): Promise<n
 
   let text: string;
   try {
-    if (statSync(promptsPath, { throwIfNoEntry: false })?.isFile() !== true) throw new Error(`${promptsPath}: no such file`);
+    const stat = statSync(promptsPath, { throwIfNoEntry: false });
+    if (stat === undefined) throw new Error(`${promptsPath}: no such file`);
+    if (stat.isDirectory()) throw new Error(`${promptsPath} is a folder: --prompts takes a file of prompts (.jsonl, .json or .txt)`);
+    if (!stat.isFile()) throw new Error(`${promptsPath} is not a regular file: --prompts takes a file of prompts (.jsonl, .json or .txt)`);
     text = readFileSync(promptsPath, 'utf8');
   } catch (error) {
     warn((error as Error).message);
@@ -166,14 +170,13 @@ export async function generateCommand(args: string[], io: CliStreams): Promise<n
 
   let opened: ReturnType<typeof CandidatesWriter.open>;
   try {
-    opened = CandidatesWriter.open(outPath, { fresh: values.overwrite === true });
+    opened = CandidatesWriter.open(outPath, { fresh: values.overwrite === true, inputPath: promptsPath });
   } catch (error) {
-    warn(`cannot write ${outPath}: ${(error as Error).message}`);
+    warn(error instanceof CandidatesFileError || error instanceof LockedError ? (error as Error).message : `cannot write ${outPath}: ${(error as Error).message}`);
     return 2;
   }
   const { writer, resume } = opened;
   if (resume.cutTail) io.err.write(`${outPath}:${resume.cutTail.line}: removed a half-written last line (${resume.cutTail.bytes} bytes) left by an interrupted run\n`);
-  if (resume.unreadableLines.length > 0) io.err.write(`${outPath}: ${resume.unreadableLines.length} line(s) are not candidates records (left as they are), first at line ${resume.unreadableLines[0]}\n`);
   const alreadyDone = prompts.items.filter((item) => resume.doneKeys.has(item.key)).length;
   if (alreadyDone === prompts.items.length) {
     await writer.close();

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { validateText } from '../../src/core/dataset/validateText.ts';
 import { retryAfterMs, retryDelayMs } from '../../src/core/generation/backoff.ts';
-import { CandidatesWriter } from '../../src/core/generation/candidatesFile.ts';
+import { CandidatesFileError, CandidatesWriter } from '../../src/core/generation/candidatesFile.ts';
 import { buildCandidatesRecord } from '../../src/core/generation/candidatesRecord.ts';
 import { readPromptFile } from '../../src/core/generation/promptFile.ts';
 import { promptKey } from '../../src/core/generation/promptKey.ts';
@@ -155,20 +155,50 @@ describe('the candidates output file', () => {
     assert.equal(readFileSync(path, 'utf8'), [record('one'), record('two')].map((r) => JSON.stringify(r) + '\n').join(''));
   });
 
-  it('keeps a whole last record saved without a line end, and lines it cannot read', async () => {
+  it('keeps a whole last record saved without a line end', async () => {
     const path = join(dir, 'edited.jsonl');
-    writeFileSync(path, 'garbage\n' + JSON.stringify(record('one')));
+    writeFileSync(path, JSON.stringify(record('one')));
     const { writer, resume } = CandidatesWriter.open(path);
     assert.equal(resume.cutTail, undefined);
-    assert.deepEqual(resume.unreadableLines, [1]);
     writer.append(record('two'));
     await writer.close();
-    assert.equal(readFileSync(path, 'utf8'), 'garbage\n' + JSON.stringify(record('one')) + '\n' + JSON.stringify(record('two')) + '\n');
+    assert.equal(readFileSync(path, 'utf8'), JSON.stringify(record('one')) + '\n' + JSON.stringify(record('two')) + '\n');
     // `fresh` starts over.
     const fresh = CandidatesWriter.open(path, { fresh: true });
     assert.equal(fresh.resume.records, 0);
+    fresh.writer.append(record('three'));
     await fresh.writer.close();
-    assert.equal(readFileSync(path, 'utf8'), '');
+    assert.equal(readFileSync(path, 'utf8'), JSON.stringify(record('three')) + '\n');
+  });
+
+  it('never repairs, resumes or empties a file it did not write: notes, a pairs dataset, the prompts file itself', async () => {
+    const notes = join(dir, 'notes.txt');
+    writeFileSync(notes, 'first thought\nlast thought');
+    const pairs = join(dir, 'pairs.jsonl');
+    writeFileSync(pairs, JSON.stringify({ prompt: 'p', chosen: 'a', rejected: 'b' }) + '\n');
+    const oneLine = join(dir, 'one-line.txt');
+    writeFileSync(oneLine, 'just this, no line end');
+    for (const path of [notes, pairs, oneLine]) {
+      const before = readFileSync(path, 'utf8');
+      for (const fresh of [false, true]) assert.throws(() => CandidatesWriter.open(path, { fresh }), (e: Error) => e instanceof CandidatesFileError && /is not a candidates file \(line \d+ /.test(e.message), path);
+      assert.equal(readFileSync(path, 'utf8'), before, `${path} is untouched`);
+    }
+    const own = join(dir, 'own.candidates.jsonl');
+    writeFileSync(own, JSON.stringify(record('one')) + '\n');
+    assert.throws(() => CandidatesWriter.open(own, { inputPath: own }), /is the prompts file itself/);
+    assert.throws(() => CandidatesWriter.open(dir), /is a folder/);
+  });
+
+  it('a run that writes nothing leaves no file it created, and two writers never share a file', async () => {
+    const path = join(dir, 'never.candidates.jsonl');
+    const first = CandidatesWriter.open(path);
+    assert.throws(() => CandidatesWriter.open(path), /is in use by dpo-studio generate \(pid \d+/);
+    await first.writer.close();
+    assert.equal(existsSync(path), false);
+    // An existing file is kept even when nothing is added.
+    writeFileSync(path, '');
+    await CandidatesWriter.open(path).writer.close();
+    assert.equal(existsSync(path), true);
   });
 });
 

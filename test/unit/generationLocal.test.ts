@@ -203,5 +203,30 @@ describe('dpo-studio generate', () => {
     const missing = await cli('--prompts', join(dir, 'none.txt'), '--out', join(dir, 'x.jsonl'), '--model', model);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /none\.txt: no such file/);
+    const folder = await cli('--prompts', dir, '--out', join(dir, 'x.jsonl'), '--model', model);
+    assert.equal(folder.code, 2);
+    assert.match(folder.stderr, /is a folder: --prompts takes a file of prompts/);
+  });
+
+  it('--out must be a candidates file it wrote: notes, a pairs dataset or the prompts file are refused untouched; a failed start leaves no file', async () => {
+    const notes = join(dir, 'notes.txt');
+    writeFileSync(notes, 'keep me\nand my last line');
+    const pairs = join(dir, 'some.pairs.jsonl');
+    writeFileSync(pairs, JSON.stringify({ prompt: 'p', chosen: 'a', rejected: 'b' }) + '\n');
+    for (const out of [notes, pairs, promptsFile]) {
+      const before = readFileSync(out, 'utf8');
+      for (const extra of [[], ['--overwrite']]) {
+        const r = await cli('--prompts', promptsFile, '--out', out, '--base-url', 'http://127.0.0.1:9/v1', '--model', 'm', ...extra);
+        assert.equal(r.code, 2, out);
+        assert.match(r.stderr, out === promptsFile ? /is the prompts file itself/ : /is not a candidates file \(line 1 /);
+        assert.doesNotMatch(r.stderr, /removed a half-written/);
+        assert.equal(readFileSync(out, 'utf8'), before, `${out} is untouched`);
+      }
+    }
+    // Nothing listens on port 9: the run fails to start and leaves no empty --out behind.
+    const fresh = join(dir, 'unreachable.candidates.jsonl');
+    const r = await cli('--prompts', promptsFile, '--out', fresh, '--base-url', 'http://127.0.0.1:9/v1', '--model', 'm', '--retries', '0');
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(existsSync(fresh), false);
   });
 });

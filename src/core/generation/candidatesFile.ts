@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fdatasync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { acquireLock, lockBeside, type HeldLock } from '../files/fileLock.ts';
 import { dirname } from 'node:path';
 import { forEachJsonlLine } from '../dataset/recordSpans.ts';
 import type { PromptValue } from '../dataset/types.ts';
@@ -55,6 +56,12 @@ export function scanCandidatesText(text: string): Omit<ResumeState, 'cutTail'> {
   return state;
 }
 
+/** The output is not a file generate may write (not a candidates file, the input itself, a folder). */
+export class CandidatesFileError extends Error {}
+
+/** How every line this tool writes begins (JSON.stringify of a record: id first when it has one, else prompt). */
+const RECORD_START = /^\{"(id|prompt)":/;
+
 export class CandidatesWriter {
   private fd: number | undefined;
   /** The sync in progress, if any: the file is not closed under it. */
@@ -69,36 +76,69 @@ export class CandidatesWriter {
     /** The file's last line has no line end yet (someone saved it so): write one first. */
     private needsNewline: boolean,
     private readonly durable: boolean,
+    private readonly lock: HeldLock,
+    /** This writer created the file: removed again at close if nothing was written. */
+    private readonly created: boolean,
   ) {
     this.fd = fd;
   }
 
+  private appended = 0;
+
   /**
    * Opens `path` for appending, creating it (and its folder) when missing, and reads what it
-   * already holds. `fresh` empties an existing file instead of resuming it.
+   * already holds. `fresh` empties an existing file instead of resuming it. Only a candidates
+   * file (every line a candidates record) is resumed, repaired or emptied: anything else (notes,
+   * a pairs dataset, a prompts file) is refused with CandidatesFileError, and so is the file the
+   * prompts come from (`inputPath`). The file is locked while open, so two runs cannot
+   * interleave their records, and a file this call created is removed again if nothing was
+   * written to it (a run that failed to start leaves no empty file behind).
    * `durable: false` skips fdatasync (for a benchmark of the client alone); a crash of the
    * process still loses nothing written, only a crash of the machine could.
    */
-  static open(path: string, options: { fresh?: boolean; durable?: boolean } = {}): { writer: CandidatesWriter; resume: ResumeState } {
+  static open(path: string, options: { fresh?: boolean; durable?: boolean; inputPath?: string } = {}): { writer: CandidatesWriter; resume: ResumeState } {
+    const existing = statSync(path, { throwIfNoEntry: false });
+    if (existing?.isDirectory()) throw new CandidatesFileError(`${path} is a folder: name a .jsonl file to write the candidates to`);
+    if (existing && !existing.isFile()) throw new CandidatesFileError(`${path} is not a regular file`);
+    if (existing && options.inputPath !== undefined) {
+      const input = statSync(options.inputPath, { throwIfNoEntry: false });
+      if (input && input.ino === existing.ino && input.dev === existing.dev) throw new CandidatesFileError(`${path} is the prompts file itself: write the candidates to another file`);
+    }
     mkdirSync(dirname(path), { recursive: true });
-    const resume: ResumeState = { doneKeys: new Set(), records: 0, unreadableLines: [] };
-    let needsNewline = false;
-    if (existsSync(path) && !options.fresh) {
-      const bytes = readFileSync(path);
-      const lastNewline = bytes.lastIndexOf(0x0a);
-      const tail = bytes.subarray(lastNewline + 1);
-      let keepBytes = bytes.length;
-      if (tail.toString('utf8').trim().length > 0) {
-        try {
-          JSON.parse(tail.toString('utf8'));
-          needsNewline = true;
-        } catch {
-          keepBytes = lastNewline + 1;
-          resume.cutTail = { line: countLines(bytes, lastNewline + 1) + 1, bytes: tail.length };
+    const lock = acquireLock(lockBeside(path), 'dpo-studio generate', path);
+    try {
+      const resume: ResumeState = { doneKeys: new Set(), records: 0, unreadableLines: [] };
+      let needsNewline = false;
+      let keepBytes: number | undefined;
+      if (existing && existing.size > 0) {
+        const bytes = readFileSync(path);
+        const lastNewline = bytes.lastIndexOf(0x0a);
+        const tail = bytes.subarray(lastNewline + 1);
+        keepBytes = bytes.length;
+        let tornTail = false;
+        if (tail.toString('utf8').trim().length > 0) {
+          try {
+            JSON.parse(tail.toString('utf8'));
+            needsNewline = true;
+          } catch {
+            tornTail = true;
+            keepBytes = lastNewline + 1;
+          }
         }
+        Object.assign(resume, scanCandidatesText(bytes.toString('utf8', 0, tornTail ? keepBytes : bytes.length)));
+        if (resume.unreadableLines.length > 0 || (tornTail && !RECORD_START.test(tail.toString('utf8')))) {
+          const line = resume.unreadableLines[0] ?? countLines(bytes, lastNewline + 1) + 1;
+          throw new CandidatesFileError(
+            `${path} is not a candidates file (line ${line} is not a candidates record with "prompt" and "candidates"): generate only resumes${options.fresh ? ' or replaces' : ''} a file it wrote. Choose another output file.`,
+          );
+        }
+        if (tornTail) resume.cutTail = { line: countLines(bytes, lastNewline + 1) + 1, bytes: tail.length };
       }
-      Object.assign(resume, scanCandidatesText(bytes.toString('utf8', 0, keepBytes)));
-      if (keepBytes < bytes.length) {
+      if (options.fresh) {
+        Object.assign(resume, { doneKeys: new Set(), records: 0, unreadableLines: [] });
+        delete resume.cutTail;
+        needsNewline = false;
+      } else if (keepBytes !== undefined && keepBytes < existing!.size) {
         const fd = openSync(path, 'r+');
         try {
           ftruncateSync(fd, keepBytes);
@@ -106,9 +146,12 @@ export class CandidatesWriter {
           closeSync(fd);
         }
       }
+      const fd = openSync(path, options.fresh ? 'w' : 'a');
+      return { writer: new CandidatesWriter(path, fd, needsNewline, options.durable ?? true, lock, existing === undefined), resume };
+    } catch (error) {
+      lock.release();
+      throw error;
     }
-    const fd = openSync(path, options.fresh ? 'w' : 'a');
-    return { writer: new CandidatesWriter(path, fd, needsNewline, options.durable ?? true), resume };
   }
 
   /** Appends one record as one line, in one write; a background sync to disk follows. */
@@ -120,6 +163,7 @@ export class CandidatesWriter {
     // One write for the whole line (a partial write, rare on regular files, is continued).
     const bytes = Buffer.from(line, 'utf8');
     for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done);
+    this.appended++;
     if (this.durable) this.sync();
   }
 
@@ -148,6 +192,8 @@ export class CandidatesWriter {
       if (this.durable && this.dirty) fdatasyncSync(fd);
     } finally {
       closeSync(fd);
+      if (this.created && this.appended === 0) rmSync(this.path, { force: true });
+      this.lock.release();
     }
     if (this.syncError) throw this.syncError;
   }

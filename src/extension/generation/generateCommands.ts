@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { CandidatesWriter, scanCandidatesText } from '../../core/generation/candidatesFile.ts';
+import { LockedError } from '../../core/files/fileLock.ts';
+import { CandidatesFileError, CandidatesWriter, scanCandidatesText } from '../../core/generation/candidatesFile.ts';
 import { readPromptFile, type PromptFile } from '../../core/generation/promptFile.ts';
 import { OpenAICompatibleProvider } from '../../core/generation/providers/openaiCompatible.ts';
 import { formatDuration, runGeneration, type GenerationSummary } from '../../core/generation/runner.ts';
@@ -143,7 +144,7 @@ async function generateWithProgress(context: vscode.ExtensionContext, output: vs
         providers.push(await buildProvider(context, output, pick, settings, controller.signal));
       }
       if (settings.systemPrompt && providers.some((p) => !p.supportsSystemPrompt)) output.appendLine(`${run.flow.title}: the system prompt is left out for ${providers.filter((p) => !p.supportsSystemPrompt).map((p) => p.identity.model).join(', ')} (no system turn there)`);
-      const { writer, resume } = CandidatesWriter.open(run.target.fsPath, { fresh: run.fresh });
+      const { writer, resume } = CandidatesWriter.open(run.target.fsPath, { fresh: run.fresh, inputPath: run.input.fsPath });
       if (resume.cutTail) output.appendLine(`${run.target.fsPath}:${resume.cutTail.line}: removed a half-written last line left by an interrupted run`);
       const spread: TemperatureSpread | undefined = settings.temperatureSpread.length === 2 ? [Math.min(...settings.temperatureSpread), Math.max(...settings.temperatureSpread)] : undefined;
       let reported = 0;
@@ -175,6 +176,10 @@ async function generateWithProgress(context: vscode.ExtensionContext, output: vs
       if (controller.signal.aborted) return undefined;
       if (error instanceof ProviderError) {
         void showProviderError(run.flow.title, error.message);
+        return undefined;
+      }
+      if (error instanceof CandidatesFileError || error instanceof LockedError) {
+        void vscode.window.showErrorMessage(`${run.flow.title}: ${error.message}`);
         return undefined;
       }
       throw error;
