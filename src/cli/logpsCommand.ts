@@ -5,7 +5,7 @@ import { BACKEND_CHAIN, initBackend, type BackendRequest } from '../trainer/back
 import { datasetLogps, tokenizeDatasetFile, type SkippedRecord } from '../trainer/logps/datasetLogps.ts';
 import { loadAdapter } from '../trainer/model/adapterFolder.ts';
 import { disposeModel, parameterCount, type CausalLM } from '../trainer/model/causalLM.ts';
-import { loadModel } from '../trainer/model/modelFolder.ts';
+import { loadModel, readModelConfig } from '../trainer/model/modelFolder.ts';
 import type { TruncationMode } from '../trainer/tokenizer/pairTokens.ts';
 import { TextTokenizer } from '../trainer/tokenizer/textTokenizer.ts';
 import { parseCommandArgs, wholeNumberFlag } from './cliArgs.ts';
@@ -73,6 +73,8 @@ export async function logpsCommand(args: string[], io: CliStreams): Promise<numb
   let model: CausalLM | undefined;
   try {
     if (statSync(dataPath, { throwIfNoEntry: false })?.isFile() !== true) throw new Error(`${dataPath}: no such file`);
+    // The folder and its config first: a missing folder is "no such folder", not a missing tokenizer file.
+    readModelConfig(modelDir);
     await initBackend(backend, (line) => io.err.write(`${line}\n`));
     const tokenizer = TextTokenizer.fromFolder(modelDir);
     const started = Date.now();
@@ -96,8 +98,12 @@ export async function logpsCommand(args: string[], io: CliStreams): Promise<numb
     );
     mkdirSync(dirname(outPath), { recursive: true });
     writeFileAtomic(outPath, lines.map((l) => l + '\n').join(''));
-    const skipped = dataset.skipped.length + dataset.fileErrors.length;
-    io.out.write(`Wrote log-probabilities of ${dataset.records.length} record${dataset.records.length === 1 ? '' : 's'} to ${outPath} in ${((Date.now() - scoring) / 1000).toFixed(1)} s` + (skipped ? ` (${skipped} skipped, see above)` : '') + '\n');
+    // A NaN or infinite log-probability (written as null) is a record the model could not score.
+    const unscored = dataset.records.filter((_, i) => !Number.isFinite(scores[i]!.chosenLogps) || !Number.isFinite(scores[i]!.rejectedLogps));
+    for (const r of unscored.slice(0, 10)) io.err.write(`${dataPath}:${r.line}: record ${r.index}: not scored: the model gives a NaN or infinite log-probability (written as null)\n`);
+    if (unscored.length > 10) io.err.write(`(${unscored.length - 10} more records not scored)\n`);
+    const skipped = dataset.skipped.length + dataset.fileErrors.length + unscored.length;
+    io.out.write(`Wrote log-probabilities of ${dataset.records.length - unscored.length} record${dataset.records.length - unscored.length === 1 ? '' : 's'} to ${outPath} in ${((Date.now() - scoring) / 1000).toFixed(1)} s` + (skipped ? ` (${skipped} skipped or not scored, see above)` : '') + '\n');
     return skipped > 0 ? 1 : 0;
   } catch (error) {
     if (error instanceof UsageError) throw error;

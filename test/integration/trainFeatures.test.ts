@@ -162,7 +162,7 @@ describe('training features', () => {
     const code = await runCli(['export', join(ws.dir, 'to-export', 'final'), '--out', merged, '--merge'], { out: { write: (t: string) => (stdout += t) }, err: { write: (t: string) => (stderr += t) } });
     assert.equal(code, 0, stderr);
     assert.match(stdout, /Wrote a merged model/);
-    assert.deepEqual(readdirSync(merged).sort(), ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+    assert.deepEqual(readdirSync(merged).sort(), ['.dpo-studio-export.json', 'config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
     const ids = [1, 300, 22, 5, 801, 64, 9, 410, 2];
     const adapted = loadModel(llama);
     loadAdapter(join(ws.dir, 'to-export', 'final'), adapted, { trainable: false });
@@ -179,6 +179,6 @@ describe('training features', () => {
 
     const adapterOnly = join(ws.dir, 'adapter-copy');
     assert.equal(await runCli(['export', join(ws.dir, 'to-export', 'checkpoint-3'), '--out', adapterOnly], { out: { write: () => true }, err: { write: () => true } }), 0);
-    assert.deepEqual(readdirSync(adapterOnly).sort(), ['adapter_config.json', 'adapter_model.safetensors']);
+    assert.deepEqual(readdirSync(adapterOnly).sort(), ['.dpo-studio-export.json', 'adapter_config.json', 'adapter_model.safetensors']);
   });
 });

@@ -3,10 +3,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/files/atomicWrite.ts';
 import type { CausalLM } from './causalLM.ts';
-import { attachAdapter, loraScale, toVariable, type LoraAdapter, type LoraConfig, type LoraLayer } from './lora.ts';
+import { attachAdapter, loraRank, loraScale, toVariable, type LoraAdapter, type LoraConfig, type LoraLayer } from './lora.ts';
 import { readJsonFile } from './modelFolder.ts';
 import { canonicalName } from './parameterSpecs.ts';
-import { SafetensorsFile, writeSafetensors } from './safetensors.ts';
+import { firstNonFinite, SafetensorsFile, writeSafetensors } from './safetensors.ts';
 
 /**
  * LoRA adapters in PEFT's folder format: adapter_config.json and adapter_model.safetensors with
@@ -95,6 +95,13 @@ export function loadAdapter(dir: string, model: CausalLM, options: { trainable?:
       const entry = halves.get(path) ?? {};
       const values = file.readFloat32(key);
       const shape = file.entry(key).shape;
+      // The scale alpha/r comes from adapter_config.json: a rank that disagrees with it would merge and train at the wrong scale.
+      const rank = loraRank(config, path);
+      const tensorRank = match[2] === 'A' ? shape[0] : shape[1];
+      if (shape.length !== 2 || tensorRank !== rank)
+        throw new AdapterError(`${weightsPath}: tensor "${key}" has shape [${shape}], rank ${tensorRank ?? '?'}, but ${ADAPTER_CONFIG_FILE} says r = ${rank}${rank !== config.r ? ' (rank_pattern)' : ''}: the config does not belong to these weights`);
+      const bad = firstNonFinite(values);
+      if (bad >= 0) throw new AdapterError(`${weightsPath}: tensor "${key}" holds ${String(values[bad])} (at index ${bad} of ${values.length}): the adapter is corrupt (a run that diverged?) and cannot be used`);
       if (match[2] === 'A') Object.assign(entry, { a: values, aShape: shape });
       else Object.assign(entry, { b: values, bShape: shape });
       halves.set(path, entry);

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { createCausalLM, type CausalLM } from './causalLM.ts';
 import { parseModelConfig, type ModelConfig } from './modelConfig.ts';
 import { canonicalName, parameterSpecs } from './parameterSpecs.ts';
-import { SafetensorsFile } from './safetensors.ts';
+import { firstNonFinite, SafetensorsFile } from './safetensors.ts';
 
 /**
  * A model folder in the Hugging Face layout: config.json, and the weights in model.safetensors
@@ -102,7 +102,10 @@ export function loadModel(dir: string, options: LoadModelOptions = {}): CausalLM
           if (entry.shape.join(',') !== spec.shape.join(','))
             throw new ModelFolderError(`${path}: "${key}" has shape [${entry.shape}], but config.json implies [${spec.shape}]`);
           if (weights.has(name)) throw new ModelFolderError(`${dir}: "${key}" is stored twice`);
-          weights.set(name, tf.tensor(file.readFloat32(key), spec.shape, 'float32'));
+          const values = file.readFloat32(key);
+          const bad = firstNonFinite(values);
+          if (bad >= 0) throw new ModelFolderError(`${path}: tensor "${key}" holds ${String(values[bad])} (at index ${bad} of ${values.length}): the weights are corrupt and cannot be used`);
+          weights.set(name, tf.tensor(values, spec.shape, 'float32'));
         }
       } finally {
         file.close();

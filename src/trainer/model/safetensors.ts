@@ -35,6 +35,12 @@ const READ_CHUNK = 64 * 1024 * 1024;
 
 export class SafetensorsError extends Error {}
 
+/** Index of the first NaN or infinite value, or -1. */
+export function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return i;
+  return -1;
+}
+
 function assertLittleEndianHost(): void {
   if (endianness() !== 'LE') throw new SafetensorsError('safetensors data is little-endian; this machine is big-endian, which is not supported');
 }

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve, sep } from 'node:path';
+import { acquireLock, describeHolder, liveLockHolder, lockBeside, lockInside } from '../../core/files/fileLock.ts';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, loadAdapter } from '../model/adapterFolder.ts';
 import { disposeModel, type CausalLM } from '../model/causalLM.ts';
 import type { LoraAdapter } from '../model/lora.ts';
@@ -76,14 +78,64 @@ export function mergedWeights(model: CausalLM, adapter: LoraAdapter): Map<string
   return out;
 }
 
-/** `out` appears complete or not at all (atomicFolder.ts). */
-function intoFolder(out: string, force: boolean, fill: (dir: string) => void): void {
+/** Written into every folder export makes: the one kind of non-empty folder --force may replace. */
+export const EXPORT_MARKER = '.dpo-studio-export.json';
+
+function realOrResolved(path: string): string {
+  const absolute = resolve(path);
+  try {
+    return realpathSync(absolute);
+  } catch {
+    return absolute;
+  }
+}
+
+const isSameOrInside = (inner: string, outer: string) => inner === outer || inner.startsWith(outer.endsWith(sep) ? outer : outer + sep);
+
+/**
+ * Folders that replacing would destroy what the user keeps: the root, the home folder, the
+ * working directory and its parents, the source and its parents (the source is inside them).
+ */
+function refuseDangerousTarget(target: string, source: string): void {
+  const protectedPlaces: Array<[string, string]> = [
+    [realOrResolved(sep), 'the root folder'],
+    [realOrResolved(homedir()), 'your home folder'],
+  ];
+  const real = realOrResolved(target);
+  for (const [place, name] of protectedPlaces) if (real === place) throw new Error(`--out ${target} is ${name}: export writes a new folder, name one`);
+  if (isSameOrInside(realOrResolved(process.cwd()), real)) throw new Error(`--out ${target} is the working directory${real === realOrResolved(process.cwd()) ? '' : ' or one of its parents'}: export writes a new folder, name one (e.g. --out exported)`);
+  if (isSameOrInside(realOrResolved(source), real)) throw new Error(`--out ${target} ${real === realOrResolved(source) ? 'is the folder being exported' : 'holds the folder being exported'}: replacing it would delete the source; choose another --out`);
+}
+
+/**
+ * `out` appears complete or not at all (atomicFolder.ts). An existing non-empty `out` is
+ * replaced only with --force and only when an earlier export wrote it (its marker file): never
+ * a folder of the user's, a training run's output folder, or a place the source lives in.
+ */
+function intoFolder(out: string, source: string, options: { force: boolean; kind: string }, fill: (dir: string) => void): void {
   const target = resolve(out);
-  if (existsSync(target) && readdirSync(target).length > 0 && !force) throw new Error(`${out} already exists and is not empty (use --force to replace it)`);
-  writing('the exported model', target, () => {
-    mkdirSync(dirname(target), { recursive: true });
-    writeFolderAtomic(target, fill);
-  });
+  refuseDangerousTarget(target, source);
+  const existing = statSync(target, { throwIfNoEntry: false });
+  if (existing && !existing.isDirectory()) throw new Error(`--out ${out} is a file, not a folder`);
+  const running = liveLockHolder(lockInside(target));
+  if (running) throw new Error(`--out ${out} is being written by ${describeHolder(running)}`);
+  if (existing && readdirSync(target).length > 0) {
+    if (!options.force) throw new Error(`${out} already exists and is not empty (use --force to replace an earlier export)`);
+    if (!existsSync(join(target, EXPORT_MARKER)))
+      throw new Error(`${out} was not written by dpo-studio export (it has no ${EXPORT_MARKER}): --force replaces only an earlier export. Move or delete it yourself, or choose another --out`);
+  }
+  writing('the exported model', target, () => mkdirSync(dirname(target), { recursive: true }));
+  const lock = acquireLock(lockBeside(target), 'dpo-studio export', `--out ${out}`);
+  try {
+    writing('the exported model', target, () =>
+      writeFolderAtomic(target, (dir) => {
+        fill(dir);
+        writeFileSync(join(dir, EXPORT_MARKER), JSON.stringify({ source: realOrResolved(source), kind: options.kind, written_at: new Date().toISOString() }, null, 2) + '\n');
+      }),
+    );
+  } finally {
+    lock.release();
+  }
 }
 
 function copySideFiles(from: string, to: string, dtype: WritableDtype): void {
@@ -114,7 +166,7 @@ export interface ExportOptions {
 
 export function exportTrained(source: string, out: string, options: ExportOptions): ExportResult {
   if (isAdapterFolder(source) && !options.merge) {
-    intoFolder(out, options.force, (dir) => {
+    intoFolder(out, source, { force: options.force, kind: 'adapter' }, (dir) => {
       for (const file of [ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE]) copyFileSync(join(source, file), join(dir, file));
     });
     return { kind: 'adapter', tensors: 0 };
@@ -126,7 +178,7 @@ export function exportTrained(source: string, out: string, options: ExportOption
     try {
       const adapter = loadAdapter(source, model, { trainable: false });
       const weights = mergedWeights(model, adapter);
-      intoFolder(out, options.force, (dir) => {
+      intoFolder(out, source, { force: options.force, kind: 'merged' }, (dir) => {
         writeSafetensors(join(dir, 'model.safetensors'), [...weights].map(([name, w]) => ({ name, shape: w.shape, data: w.data, dtype: options.dtype })), { format: 'pt' });
         copySideFiles(base, dir, options.dtype);
       });
@@ -140,7 +192,7 @@ export function exportTrained(source: string, out: string, options: ExportOption
   const model = loadModel(source, { trainable: false });
   const base = options.model ?? baseModelOf(source);
   try {
-    intoFolder(out, options.force, (dir) => {
+    intoFolder(out, source, { force: options.force, kind: 'model' }, (dir) => {
       writeSafetensors(join(dir, 'model.safetensors'), [...model.params].map(([name, v]) => ({ name, shape: v.shape, data: () => v.dataSync() as Float32Array, dtype: options.dtype })), { format: 'pt' });
       if (base && existsSync(base)) copySideFiles(base, dir, options.dtype);
       copySideFiles(source, dir, options.dtype);
