@@ -18,7 +18,7 @@ of the rejected answer given the prompt, summed over the answer's tokens (prompt
 masked out), tokenized as TRL's DPO trainer does. Writes one JSON line per record:
 {"index","prompt_ids","chosen_ids","rejected_ids","chosen_logps","rejected_logps"}.
 Records with errors are skipped and reported with their line and column.
-Exit 0: all records scored; 1: some were skipped; 2: usage, model or I/O error.
+Exit 0: all records scored; 1: some were skipped or could not be scored (NaN); 2: usage, model or I/O error.
 
 Options:
   --model <dir>              Hugging Face model folder (config.json, safetensors, tokenizer.json)
@@ -102,9 +102,11 @@ export async function logpsCommand(args: string[], io: CliStreams): Promise<numb
     const unscored = dataset.records.filter((_, i) => !Number.isFinite(scores[i]!.chosenLogps) || !Number.isFinite(scores[i]!.rejectedLogps));
     for (const r of unscored.slice(0, 10)) io.err.write(`${dataPath}:${r.line}: record ${r.index}: not scored: the model gives a NaN or infinite log-probability (written as null)\n`);
     if (unscored.length > 10) io.err.write(`(${unscored.length - 10} more records not scored)\n`);
-    const skipped = dataset.skipped.length + dataset.fileErrors.length + unscored.length;
-    io.out.write(`Wrote log-probabilities of ${dataset.records.length - unscored.length} record${dataset.records.length - unscored.length === 1 ? '' : 's'} to ${outPath} in ${((Date.now() - scoring) / 1000).toFixed(1)} s` + (skipped ? ` (${skipped} skipped or not scored, see above)` : '') + '\n');
-    return skipped > 0 ? 1 : 0;
+    const skipped = dataset.skipped.length + dataset.fileErrors.length;
+    const left = [...(skipped ? [`${skipped} skipped`] : []), ...(unscored.length ? [`${unscored.length} not scored`] : [])];
+    const scored = dataset.records.length - unscored.length;
+    io.out.write(`Wrote log-probabilities of ${scored} record${scored === 1 ? '' : 's'} to ${outPath} in ${((Date.now() - scoring) / 1000).toFixed(1)} s` + (left.length ? ` (${left.join(', ')}, see above)` : '') + '\n');
+    return skipped + unscored.length > 0 ? 1 : 0;
   } catch (error) {
     if (error instanceof UsageError) throw error;
     io.err.write(`dpo-studio: ${(error as Error).message}\n`);

@@ -1,13 +1,16 @@
-import { statSync } from 'node:fs';
-import { lintOptions } from '../core/dataset/lintRules.ts';
+import { isLintCode, LINT_RULES, lintOptions } from '../core/dataset/lintRules.ts';
 import { validateFile } from '../core/dataset/validateFile.ts';
 import type { ValidationResult } from '../core/dataset/datasetValidation.ts';
 import type { Problem } from '../core/dataset/types.ts';
 import { formatStats } from '../core/dataset/statsSummary.ts';
 import { numberFlag, parseCommandArgs, wholeNumberFlag } from './cliArgs.ts';
 import { UsageError, type CliStreams } from './cliTypes.ts';
+import { classifyInput, InputError, spoolStream, type SpooledInput } from './streamInput.ts';
 
 const HELP = `Usage: dpo-studio validate <file...> [options]
+
+A file may be - (standard input) or a pipe, e.g. <(zcat data.jsonl.gz); a named pipe is waited
+for 10 s (DPO_STUDIO_PIPE_WAIT_SECONDS) for its writer.
 
 Options:
   --json                 one JSON object per file, one per line
@@ -28,8 +31,11 @@ export async function validateCommand(args: string[], io: CliStreams): Promise<n
     return 0;
   }
   if (positionals.length === 0) throw new UsageError('validate needs at least one file');
+  const disabled = (values.disable ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const unknown = disabled.filter((code) => !isLintCode(code));
+  if (unknown.length > 0) throw new UsageError(`--disable: no lint is called ${unknown.map((c) => `"${c}"`).join(', ')}; the codes are ${Object.keys(LINT_RULES).join(', ')}`);
   const options = lintOptions({
-    disabled: (values.disable ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean),
+    disabled,
     ...optional('maxTextLength', wholeNumberFlag(values['max-length'], 'max-length', 1)),
     ...optional('nearIdenticalThreshold', numberFlag(values.similarity, 'similarity', 0, 1)),
   });
@@ -37,15 +43,19 @@ export async function validateCommand(args: string[], io: CliStreams): Promise<n
   let exitCode = 0;
   for (const file of positionals) {
     let result: ValidationResult;
+    let spooled: SpooledInput | undefined;
     try {
-      if (statSync(file).isDirectory()) throw Object.assign(new Error(`${file} is a directory, not a dataset file`), { code: 'EISDIR' });
-      result = validateFile(file, options);
+      const input = classifyInput(file, io.in ?? process.stdin);
+      if (input.kind === 'stream') spooled = await spoolStream(file === '-' ? '<stdin>' : file, await input.open());
+      result = validateFile(spooled?.path ?? file, options);
     } catch (error) {
       const message = ioMessage(file, error);
       if (values.json) io.out.write(JSON.stringify({ file, format: null, records: 0, errors: [{ line: 0, column: 0, pointer: '', code: 'io-error', message }], warnings: [], stats: null }) + '\n');
       io.err.write(`dpo-studio: ${message}\n`);
       exitCode = 2;
       continue;
+    } finally {
+      spooled?.dispose();
     }
     if (result.errorCount > 0 && exitCode === 0) exitCode = 1;
     io.out.write(values.json ? JSON.stringify(toJson(file, result)) + '\n' : toText(file, result));
@@ -58,10 +68,12 @@ function optional<K extends string>(key: K, value: number | undefined): Partial<
 }
 
 function ioMessage(file: string, error: unknown): string {
+  if (error instanceof InputError) return error.message;
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return `${file}: no such file`;
   if (code === 'EISDIR') return `${file} is a directory, not a dataset file`;
   if (code === 'EACCES' || code === 'EPERM') return `${file}: permission denied`;
+  if (code === 'EFBIG') return (error as Error).message;
   return `${file}: ${(error as Error).message}`;
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { initBackend } from '../../src/trainer/backend/index.ts';
@@ -63,6 +63,31 @@ describe('faults', () => {
     assert.equal(findLatestCheckpoint(out)!.state.global_step, badStep - 1);
     assert.match(run.stderr, /last good checkpoint: .*checkpoint-/);
     assert.equal(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).status, 'failed');
+  });
+
+  it('resume passes over a truncated or unreadable newer checkpoint, saying so, and starts from the newest whole one', async () => {
+    const model = tinyModel(join(ws.dir, 'corrupt-model'));
+    const data = writeJsonl(join(ws.dir, 'corrupt.jsonl'), colorTask(16));
+    const out = join(ws.dir, 'corrupt-out');
+    const config = writeConfig(join(ws.dir, 'corrupt.yaml'), { model: { name: model }, data: { train_path: data }, training: { output_dir: out, save_steps: 1, num_epochs: 2 } });
+    const first = await train(['--config', config], { stopWhen: (e) => e.type === 'checkpoint' && e.step === 4 });
+    assert.equal(first.code, 130, first.stderr);
+    const weights = join(out, 'checkpoint-4', 'adapter_model.safetensors');
+    truncateSync(weights, statSync(weights).size - 100);
+    writeFileSync(join(out, 'checkpoint-3', 'trainer_state.json'), '{"format": 1, "global_st');
+    const resumed = await train(['--config', config, '--resume']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /checkpoint-4 is not usable \(adapter_model\.safetensors is not a valid safetensors file: tensor .* past the end of the file .*\); falling back to .*checkpoint-2/);
+    assert.match(resumed.stderr, /checkpoint-3 is not usable \(trainer_state\.json: .*JSON.*\); falling back to .*checkpoint-2/);
+    assert.match(resumed.stderr, /resumed from .*checkpoint-2 at step 2/);
+    assert.deepEqual(metricsEvents(resumed.events)[0]!.step, 3);
+
+    // Nothing usable at all: refused, naming each, instead of silently starting over.
+    for (const name of readdirSync(out).filter((n) => n.startsWith('checkpoint-'))) writeFileSync(join(out, name, 'optimizer.safetensors'), 'x');
+    const none = await train(['--config', config, '--resume']);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no checkpoint in .* can be resumed from:\n  .*checkpoint-8: optimizer\.safetensors is not a valid safetensors file: it is only 1 bytes long/);
+    assert.doesNotMatch(none.stderr, /last good checkpoint/);
   });
 
   it('SIGTERM also ends with a checkpoint (exit 143), and the JSON lines on stdout are the whole protocol', async () => {

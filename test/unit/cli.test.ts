@@ -118,3 +118,56 @@ describe('dpo-studio CLI', () => {
     assert.equal(JSON.parse(run('validate', '--json', out).stdout).errors.length, 0);
   });
 });
+
+describe('dpo-studio validate on what is not a plain file', () => {
+  it('refuses a device by name at once instead of reading it without end', () => {
+    const r = run('validate', '/dev/zero');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /\/dev\/zero is a character device: give a dataset file, a pipe, or - for standard input/);
+  });
+
+  it('reads standard input (-), a pipe from process substitution, and a named pipe once its writer comes', () => {
+    const stdin = spawnSync(process.execPath, [CLI, 'validate', '-'], { encoding: 'utf8', input: readFileSync(bad) });
+    assert.equal(stdin.status, 1);
+    assert.match(stdin.stdout, /^-: 4 records \(standard\): 2 errors, 1 warning/);
+    assert.match(stdin.stdout, /-:3:27 +error +"chosen" must be a string/);
+    const substituted = spawnSync('bash', ['-c', `"${process.execPath}" "${CLI}" validate <(cat "${good}")`], { encoding: 'utf8' });
+    assert.equal(substituted.status, 0, substituted.stderr);
+    assert.match(substituted.stdout, /\/dev\/fd\/\d+: 1 record \(standard\): ok/);
+    const fifo = join(dir, 'named.pipe');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    const later = spawnSync('bash', ['-c', `(sleep 0.3; cat "${good}" > "${fifo}") & "${process.execPath}" "${CLI}" validate "${fifo}"`], { encoding: 'utf8' });
+    assert.equal(later.status, 0, later.stderr);
+    assert.match(later.stdout, /named\.pipe: 1 record \(standard\): ok/);
+  });
+
+  it('gives up on a named pipe that nothing writes to, instead of hanging', () => {
+    const fifo = join(dir, 'silent.pipe');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    const r = spawnSync(process.execPath, [CLI, 'validate', fifo], { encoding: 'utf8', env: { ...process.env, DPO_STUDIO_PIPE_WAIT_SECONDS: '0.5' }, timeout: 20000 });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /silent\.pipe is a named pipe and nothing wrote to it within 0\.5 s/);
+  });
+
+  it('refuses an unknown lint code in --disable', () => {
+    const r = run('validate', '--disable', 'length-bias,no-such-code', good);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--disable: no lint is called "no-such-code"; the codes are identical-answers, /);
+  });
+});
+
+describe('stream bounds', () => {
+  it('stops an endless line from a stream at the line bound, naming the line', async () => {
+    const { spoolStream } = await import('../../src/cli/streamInput.ts');
+    const { Readable } = await import('node:stream');
+    const endless = Readable.from((function* () {
+      yield Buffer.from('{"prompt":"p","chosen":"a","rejected":"b"}\n');
+      for (;;) yield Buffer.alloc(64 * 1024);
+    })());
+    await assert.rejects(spoolStream('<stdin>', endless, { maxBytes: 1024 ** 3, maxLineBytes: 1024 ** 2 }), /<stdin>:2: the line is longer than 1 MB without a line end/);
+    const long = Readable.from((function* () {
+      for (;;) yield Buffer.from('{"prompt":"p","chosen":"a","rejected":"b"}\n'.repeat(1000));
+    })());
+    await assert.rejects(spoolStream('<stdin>', long, { maxBytes: 1024 ** 2, maxLineBytes: 1024 ** 2 }), /<stdin>: more than .* came in; validate reads at most that much from a stream/);
+  });
+});

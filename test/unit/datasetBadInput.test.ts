@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { validateFile } from '../../src/core/dataset/validateFile.ts';
 import { validateText } from '../../src/core/dataset/validateText.ts';
+import { lintOptions } from '../../src/core/dataset/lintRules.ts';
 
 const good = '{"prompt":"p","chosen":"a","rejected":"b"}';
 const dir = mkdtempSync(join(tmpdir(), 'dpo-bad-input-'));
@@ -117,5 +118,44 @@ describe('bad input', () => {
   it('reports a missing comma between records of a .json array and checks the rest', () => {
     const result = validateText(`[\n${good}\n{"prompt":"q","chosen":"z","rejected":"z"}\n]`, 'x.json');
     assert.deepEqual(located(result.problems), ['3:invalid-json', '3:identical-answers']);
+  });
+});
+
+describe('hostile input, located and bounded', () => {
+  it('one NUL line is an error at that line; the records around it are still checked', () => {
+    const text = `${good}\n${'\u0000'.repeat(4096)}\n{"prompt":"x","chosen":"y","rejected":"y"}\n`;
+    for (const result of [validateFile(file('crashed.jsonl', text)), validateText(text, 'crashed.jsonl')]) {
+      assert.deepEqual(located(result.problems), ['2:binary-line', '3:identical-answers']);
+      assert.equal(result.stats.validRecords, 2);
+    }
+  });
+
+  it('a UTF-16 file is named as such, with or without a byte order mark', () => {
+    const utf16 = Buffer.from(`\ufeff${good}\n`, 'utf16le');
+    assert.match(validateFile(file('bom.jsonl', utf16)).problems[0]!.message, /This file is UTF-16 LE \(it starts with a byte order mark\): save it as UTF-8/);
+    assert.match(validateFile(file('nobom.jsonl', Buffer.from(`${good}\n`, 'utf16le'))).problems[0]!.message, /UTF-16 LE \(a zero byte beside every character\)/);
+    assert.deepEqual(located(validateFile(file('bom.jsonl', utf16)).problems), ['1:utf16-file']);
+  });
+
+  it('a wrong type deep inside a 30,000-level nesting is located at its field, not at 1:1', () => {
+    const deep = '['.repeat(30000) + ']'.repeat(30000);
+    const result = validateText(`${good}\n{"prompt":"p","chosen":${deep},"rejected":"b"}\n`, 'x.jsonl');
+    const problem = result.problems.find((p) => p.pointer === '/chosen')!;
+    assert.equal(problem.line, 2);
+    assert.equal(problem.column, '{"prompt":"p","chosen":'.length + 1);
+  });
+
+  it('warns about duplicate keys and lone surrogates, naming the field', () => {
+    const result = validateText(
+      ['{"prompt":"p","chosen":"shown","rejected":"b","chosen":"trained"}', '{"prompt":"q\\ud800","chosen":"a","rejected":"b"}', '{"prompt":[{"role":"user","role":"system","content":"x"}],"chosen":[{"role":"assistant","content":"a"}],"rejected":[{"role":"assistant","content":"c"}]}', '{"prompt":"has \\": inside","chosen":"a","rejected":"b"}'].join('\n'),
+      'x.jsonl',
+    );
+    assert.deepEqual(
+      result.problems.map((p) => `${p.line}:${p.column}:${p.code}:${p.pointer}`),
+      ['1:47:duplicate-key:/chosen', '2:11:lone-surrogate:/prompt', '3:27:duplicate-key:/prompt/0/role'],
+    );
+    assert.match(result.problems[0]!.message, /"chosen" appears twice in this object/);
+    const off = validateText('{"prompt":"p","chosen":"a","rejected":"b","chosen":"c"}', 'x.jsonl', lintOptions({ disabled: ['duplicate-key'] }));
+    assert.equal(off.problems.length, 0);
   });
 });

@@ -166,6 +166,43 @@ describe('dpo-studio train', () => {
     assert.match(changed.stderr, /training\.learning_rate: 0\.005 → 0\.001/);
   });
 
+  it('a run that cannot start says why in one line, without a stack, and leaves nothing that blocks the corrected run', async () => {
+    const file = join(ws.dir, 'not-a-folder');
+    writeFileSync(file, 'x');
+    const onFile = await train(['--config', writeConfig(join(ws.dir, 'onfile.yaml'), { model: { name: model }, data: { train_path: data }, training: { output_dir: file, max_steps: 1 } })]);
+    assert.equal(onFile.code, 2);
+    assert.match(onFile.stderr, /error: training\.output_dir .*not-a-folder is a file, not a directory/);
+    assert.doesNotMatch(onFile.stderr, /\n\s+at |ENOTDIR/);
+
+    const truncated = join(ws.dir, 'truncated-model');
+    mkdirSync(truncated);
+    for (const name of readdirSync(model)) writeFileSync(join(truncated, name), readFileSync(join(model, name)));
+    const weights = readFileSync(join(truncated, 'model.safetensors'));
+    writeFileSync(join(truncated, 'model.safetensors'), weights.subarray(0, weights.length >> 1));
+    const unsupported = join(ws.dir, 'falcon-model');
+    mkdirSync(unsupported);
+    for (const name of readdirSync(model)) writeFileSync(join(unsupported, name), readFileSync(join(model, name)));
+    const configJson = JSON.parse(readFileSync(join(unsupported, 'config.json'), 'utf8'));
+    writeFileSync(join(unsupported, 'config.json'), JSON.stringify({ ...configJson, architectures: ['FalconForCausalLM'], model_type: 'falcon' }));
+
+    const out = join(ws.dir, 'never-started');
+    const config = writeConfig(join(ws.dir, 'never.yaml'), { model: { name: model }, data: { train_path: data }, training: { output_dir: out, max_steps: 1 } });
+    for (const [bad, message] of [[truncated, /model\.safetensors is not a valid safetensors file: .*truncated/], [unsupported, /architecture "FalconForCausalLM" is not supported/]] as const) {
+      const run = await train(['--config', config, '--model_name', bad]);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, message);
+      assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+      assert.equal(existsSync(out), false, 'nothing left in the output folder');
+    }
+    mkdirSync(out);
+    writeFileSync(join(out, 'notes.txt'), 'mine');
+    const badAgain = await train(['--config', config, '--model_name', truncated]);
+    assert.equal(badAgain.code, 2);
+    assert.deepEqual(readdirSync(out), ['notes.txt'], 'a folder the run did not create is kept, with what it held');
+    const corrected = await train(['--config', config]);
+    assert.equal(corrected.code, 0, corrected.stderr);
+  });
+
   it('an unwritable output dir or a full disk is one clear error', async () => {
     const file = join(ws.dir, 'a-file');
     writeFileSync(file, 'x');

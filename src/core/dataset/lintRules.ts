@@ -13,7 +13,13 @@ export const LINT_RULES = {
   'no-common-prefix': 'an implicit-prompt pair whose chosen and rejected share no prefix, so its prompt is empty',
   'duplicate-candidates': 'a candidates record lists the same answer twice',
   'too-few-candidates': 'a candidates record has fewer than two answers, so no pair can be made',
+  'duplicate-key': 'a key appears twice in one object: readers keep only one of the values',
+  'lone-surrogate': 'a text holds half of a UTF-16 surrogate pair (\\ud800 alone), which tokenizers turn into garbage',
 } as const;
+
+export function isLintCode(code: string): code is LintCode {
+  return Object.hasOwn(LINT_RULES, code);
+}
 
 export type LintCode = keyof typeof LINT_RULES;
 

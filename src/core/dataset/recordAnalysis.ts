@@ -1,6 +1,7 @@
 import { detectFormat, normalizeRecord } from './formats.ts';
 import type { LintCode, LintOptions } from './lintRules.ts';
 import { describeJsonSyntaxError, locatePointer } from './locate.ts';
+import { findDuplicateKey } from './duplicateKeys.ts';
 import { validateRecordSchema } from './schemaValidation.ts';
 import { sampledTextKey, textFingerprint } from './textHash.ts';
 import { textSimilarity } from './textSimilarity.ts';
@@ -63,6 +64,9 @@ export function analyzeRecord(source: string, options: LintOptions): RecordAnaly
   try {
     value = JSON.parse(source);
   } catch (error) {
+    const nul = source.indexOf('\u0000');
+    if (nul >= 0)
+      return { value: undefined, problems: [{ severity: 'error', code: 'binary-line', message: 'This line holds NUL bytes (binary data, e.g. left by a crash or a disk error), not a record', pointer: '', offset: nul, length: 1 }] };
     const where = describeJsonSyntaxError(source, error);
     return { value: undefined, problems: [{ severity: 'error', code: 'invalid-json', message: where.message, pointer: '', offset: where.offset, length: where.length }] };
   }
@@ -102,10 +106,29 @@ export function analyzeValue(source: string, value: unknown, options: LintOption
     const span = locatePointer(source, p.locationPointer ?? p.pointer);
     return { severity: p.severity, code: p.code, message: p.message, pointer: p.pointer, offset: span.offset, length: span.length };
   });
+  if (!options.disabled.has('duplicate-key') && typeof value === 'object' && value !== null) {
+    const duplicate = findDuplicateKey(source, value);
+    if (duplicate)
+      result.problems.push({
+        severity: 'warning',
+        code: 'duplicate-key',
+        message: `"${duplicate.key}" appears twice in this object: readers keep only the last value, so what trains may not be what you read`,
+        pointer: `${duplicate.pointer}/${duplicate.key.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+        offset: duplicate.offset,
+        length: duplicate.length,
+      });
+  }
   return result;
 }
 
 const isBlank = (text: string) => text.trim().length === 0;
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** String.prototype.isWellFormed (native in Node 20) where it exists. */
+function isWellFormed(text: string): boolean {
+  const native = (text as { isWellFormed?: () => boolean }).isWellFormed;
+  return native ? native.call(text) : !LONE_SURROGATE.test(text);
+}
 
 /** The texts of a prompt, answer or message list, each with the pointer of the field holding it. */
 function fieldTexts(value: unknown, pointer: string): Array<[string, string]> {
@@ -122,6 +145,7 @@ function lintRecord(record: Record<string, unknown>, normalized: NormalizedRecor
   const checkTexts = (fields: Array<[string, string]>, what: string) => {
     for (const [pointer, text] of fields) {
       if (isBlank(text)) report('empty-text', `${what} is empty`, pointer);
+      else if (!isWellFormed(text)) report('lone-surrogate', `${what} holds a lone UTF-16 surrogate (half of a pair, e.g. \\ud800): tokenizers turn it into a replacement character`, pointer);
       else if (text.length > options.maxTextLength)
         report('text-too-long', `${what} is ${text.length} characters long, over the maximum of ${options.maxTextLength}`, pointer);
     }

@@ -92,7 +92,9 @@ export function splitRecords(text: string, declared: FileKind): SplitResult {
   if (first === -1) {
     return { kind: declared, spans: [], issues: [issueAt(text, 'empty-file', 'The file is empty: it holds no records', 0, 0)] };
   }
-  if (/\u0000/.test(text.slice(0, 8192))) {
+  // Binary: NUL bytes in a file that does not start like JSON Lines. JSON Lines with a NUL line
+  // (a crash can leave a block of zeros) are read line by line, and that line is reported.
+  if (text.slice(0, 8192).includes('\u0000') && (declared !== 'jsonl' || text.charCodeAt(first) !== 0x7b)) {
     return { kind: declared, spans: [], issues: [issueAt(text, 'binary-file', 'This is a binary file, not a JSON or JSON Lines dataset', 0, 0)] };
   }
   const startsArray = text.charCodeAt(first) === 0x5b; // '['

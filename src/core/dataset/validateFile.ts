@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { DatasetValidation, type ValidationResult } from './datasetValidation.ts';
 import { DEFAULT_LINT_OPTIONS, type LintOptions } from './lintRules.ts';
 import { analyzeRecord, type RecordAnalysis } from './recordAnalysis.ts';
@@ -6,6 +6,10 @@ import { samePairTexts, type RecordPlace } from './datasetLinter.ts';
 import { validateText, fileKindOf } from './validateText.ts';
 
 const CHUNK_BYTES = 8 * 1024 * 1024;
+/** Longest line read as a record: far past any real one, and below what a JavaScript string holds. */
+export const MAX_LINE_BYTES = 256 * 1024 * 1024;
+/** Largest file read whole (a JSON array): a JavaScript string holds about 512 M characters. */
+export const MAX_WHOLE_FILE_BYTES = 512 * 1024 * 1024;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -16,7 +20,17 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 export function validateFile(path: string, options: LintOptions = DEFAULT_LINT_OPTIONS): ValidationResult {
   const head = readHead(path);
   const kind = fileKindOf(path);
-  if (kind !== 'jsonl' || looksLikeJsonArray(head) || head.includes(0)) {
+  const utf16 = utf16Encoding(head);
+  if (utf16) {
+    const validation = new DatasetValidation(options, kind);
+    validation.addFileIssue({ code: 'utf16-file', message: `This file is ${utf16}: save it as UTF-8 (in VS Code: the encoding in the status bar → Save with Encoding → UTF-8)`, offset: 0, length: 0, line: 1, column: 1 });
+    return validation.finish();
+  }
+  // NUL bytes in a file that does not start like JSON Lines: read whole, so the one binary-file error is reported.
+  if (kind !== 'jsonl' || looksLikeJsonArray(head) || (head.includes(0) && head.toString('latin1').trimStart()[0] !== '{')) {
+    const size = statSync(path).size;
+    if (size > MAX_WHOLE_FILE_BYTES)
+      throw Object.assign(new Error(`${path} is ${(size / 1024 ** 2).toFixed(0)} MB: a file read whole (a JSON array${head.includes(0) ? ', or a file with NUL bytes' : ''}) may be at most ${MAX_WHOLE_FILE_BYTES / 1024 ** 2} MB; save large datasets as JSON Lines`), { code: 'EFBIG' });
     const bytes = readFileSync(path);
     const text = bytes.toString('utf8');
     const result = validateText(text, path, options);
@@ -42,6 +56,23 @@ function readHead(path: string): Buffer {
   } finally {
     closeSync(fd);
   }
+}
+
+/** UTF-16 by its byte order mark, or by the zero byte beside every ASCII character. */
+function utf16Encoding(head: Buffer): string | undefined {
+  if (head[0] === 0xff && head[1] === 0xfe) return 'UTF-16 LE (it starts with a byte order mark)';
+  if (head[0] === 0xfe && head[1] === 0xff) return 'UTF-16 BE (it starts with a byte order mark)';
+  const pairs = Math.min(64, head.length >> 1);
+  if (pairs < 4) return undefined;
+  let low = 0;
+  let high = 0;
+  for (let i = 0; i < pairs; i++) {
+    if (head[2 * i] !== 0 && head[2 * i + 1] === 0) low++;
+    if (head[2 * i] === 0 && head[2 * i + 1] !== 0) high++;
+  }
+  if (low === pairs) return 'UTF-16 LE (a zero byte beside every character)';
+  if (high === pairs) return 'UTF-16 BE (a zero byte beside every character)';
+  return undefined;
 }
 
 function looksLikeJsonArray(head: Buffer): boolean {
@@ -91,18 +122,46 @@ function validateJsonlStream(path: string, options: LintOptions): ValidationResu
     offset += source.length + (hadCarriageReturn ? 2 : 1);
     line++;
   };
+  // A line past MAX_LINE_BYTES is reported and skipped to its end, never held: /dev/zero-like
+  // content must not grow the buffer without bound.
+  let overlong: { line: number; offset: number; bytes: number } | undefined;
+  const endOverlong = () => {
+    const o = overlong!;
+    validation.addFileIssue({ code: 'line-too-long', message: `Line ${o.line} is ${(o.bytes / 1024 ** 2).toFixed(0)} MB long, more than the ${MAX_LINE_BYTES / 1024 ** 2} MB a record may have: not read (is the file binary?)`, offset: o.offset, length: 0, line: o.line, column: 1 });
+    overlong = undefined;
+    offset += o.bytes + 1;
+    line++;
+  };
   try {
     let buffer = Buffer.allocUnsafe(CHUNK_BYTES);
     let kept = 0;
     let first = true;
     for (;;) {
-      // A line longer than the buffer: grow it rather than split the line.
-      if (kept === buffer.length) buffer = Buffer.concat([buffer, Buffer.allocUnsafe(buffer.length)]);
+      // A line longer than the buffer: grow it rather than split the line, up to the bound.
+      if (kept === buffer.length) {
+        if (buffer.length >= MAX_LINE_BYTES) {
+          overlong = { line, offset, bytes: kept };
+          sawContent = true;
+          fileOffset += kept;
+          kept = 0;
+        } else buffer = Buffer.concat([buffer, Buffer.allocUnsafe(buffer.length)]);
+      }
       const read = readSync(fd, buffer, kept, buffer.length - kept, null);
       if (read === 0) break;
       const end = kept + read;
       let start = 0;
-      for (let nl = buffer.indexOf(10, kept); nl !== -1 && nl < end; nl = buffer.indexOf(10, start)) {
+      if (overlong) {
+        const nl = buffer.indexOf(10, 0);
+        if (nl === -1 || nl >= end) {
+          overlong.bytes += read;
+          fileOffset += read;
+          continue;
+        }
+        overlong.bytes += nl;
+        endOverlong();
+        start = nl + 1;
+      }
+      for (let nl = buffer.indexOf(10, Math.max(kept, start)); nl !== -1 && nl < end; nl = buffer.indexOf(10, start)) {
         visitLine(buffer, start, nl, first);
         first = false;
         start = nl + 1;
@@ -112,7 +171,8 @@ function validateJsonlStream(path: string, options: LintOptions): ValidationResu
       kept = end - start;
       fileOffset += start;
     }
-    if (kept > 0) visitLine(buffer, 0, kept, first);
+    if (overlong) endOverlong();
+    else if (kept > 0) visitLine(buffer, 0, kept, first);
   } finally {
     closeSync(fd);
   }

@@ -86,6 +86,7 @@ export function loadModel(dir: string, options: LoadModelOptions = {}): CausalLM
   const tiedHead = config.tieWordEmbeddings ? 'lm_head.weight' : undefined;
   const weights = new Map<string, tf.Tensor>();
   const unexpected: string[] = [];
+  const nonFinite: string[] = [];
   try {
     for (const path of weightFiles(dir)) {
       const file = SafetensorsFile.open(path);
@@ -104,7 +105,7 @@ export function loadModel(dir: string, options: LoadModelOptions = {}): CausalLM
           if (weights.has(name)) throw new ModelFolderError(`${dir}: "${key}" is stored twice`);
           const values = file.readFloat32(key);
           const bad = firstNonFinite(values);
-          if (bad >= 0) throw new ModelFolderError(`${path}: tensor "${key}" holds ${String(values[bad])} (at index ${bad} of ${values.length}): the weights are corrupt and cannot be used`);
+          if (bad >= 0) nonFinite.push(`"${key}" holds ${String(values[bad])} at index ${bad}`);
           weights.set(name, tf.tensor(values, spec.shape, 'float32'));
         }
       } finally {
@@ -120,6 +121,8 @@ export function loadModel(dir: string, options: LoadModelOptions = {}): CausalLM
     tf.dispose([...weights.values()]);
     throw error;
   }
+  // Not refused here: training stops at the first NaN step naming its records, and export refuses to write NaN weights.
+  if (nonFinite.length > 0) options.log?.(`${nonFinite.length} tensor${nonFinite.length === 1 ? '' : 's'} of ${dir} hold NaN or infinite values (${nonFinite.slice(0, 3).join('; ')}${nonFinite.length > 3 ? '; …' : ''}): the weights are damaged and anything computed from them may be NaN`);
   if (unexpected.length > 0) options.log?.(`ignored ${unexpected.length} tensor${unexpected.length === 1 ? '' : 's'} this ${config.architecture} does not use: ${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ', …' : ''}`);
   return createCausalLM(config, weights, options.trainable === undefined ? {} : { trainable: options.trainable });
 }

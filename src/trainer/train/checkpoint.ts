@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/files/atomicWrite.ts';
 import type { TrainingConfig } from '../../core/config/types.ts';
-import { saveAdapter } from '../model/adapterFolder.ts';
+import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, saveAdapter } from '../model/adapterFolder.ts';
 import type { LoraAdapter } from '../model/lora.ts';
 import { SafetensorsFile, writeSafetensors } from '../model/safetensors.ts';
 import { writeFolderAtomic } from './atomicFolder.ts';
@@ -93,23 +93,72 @@ export function readTrainerState(dir: string): TrainerState {
   return state;
 }
 
-/** The newest complete checkpoint of an output dir (by step), or undefined. */
+export interface SkippedCheckpoint {
+  dir: string;
+  reason: string;
+}
+
+/** Why a checkpoint folder cannot be resumed from, or undefined when its files are whole. */
+function checkpointDefect(dir: string, state: TrainerState): string | undefined {
+  const weights = state.weights === 'full' ? ['model.safetensors'] : [ADAPTER_WEIGHTS_FILE];
+  if (state.weights !== 'full') {
+    try {
+      JSON.parse(readFileSync(join(dir, ADAPTER_CONFIG_FILE), 'utf8'));
+    } catch (error) {
+      return `${ADAPTER_CONFIG_FILE}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : (error as Error).message}`;
+    }
+  }
+  for (const name of [...weights, OPTIMIZER_FILE]) {
+    const path = join(dir, name);
+    if (!existsSync(path)) return `${name} is missing`;
+    try {
+      // Opening checks the header and that every tensor lies inside the file: a truncated file fails here.
+      SafetensorsFile.open(path).close();
+    } catch (error) {
+      return (error as Error).message.replace(`${path} `, `${name} `);
+    }
+  }
+  return undefined;
+}
+
+export interface CheckpointScan {
+  /** The newest checkpoint (by step) whose files are whole. */
+  latest: { dir: string; state: TrainerState } | undefined;
+  /** Newer ones that are not (a truncated weights file, an unreadable trainer_state.json), with why. */
+  skipped: SkippedCheckpoint[];
+}
+
+/** The newest checkpoint of an output dir that can be resumed from, or undefined. */
 export function findLatestCheckpoint(outputDir: string): { dir: string; state: TrainerState } | undefined {
-  if (!existsSync(outputDir)) return undefined;
+  return scanCheckpoints(outputDir).latest;
+}
+
+export function scanCheckpoints(outputDir: string): CheckpointScan {
+  const skipped: SkippedCheckpoint[] = [];
+  if (!existsSync(outputDir) || !statSync(outputDir).isDirectory()) return { latest: undefined, skipped };
   const steps = readdirSync(outputDir)
     .map((name) => /^checkpoint-(\d+)$/.exec(name))
-    .filter((m): m is RegExpExecArray => m !== null && existsSync(join(outputDir, m[0], TRAINER_STATE_FILE)))
+    .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => Number(m[1]))
     .sort((a, b) => b - a);
   for (const step of steps) {
     const dir = join(outputDir, `${CHECKPOINT_PREFIX}${step}`);
+    let state: TrainerState;
     try {
-      return { dir, state: readTrainerState(dir) };
-    } catch {
-      // Unreadable (edited by hand, another version): try the one before.
+      state = readTrainerState(dir);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      skipped.push({ dir, reason: `${TRAINER_STATE_FILE}: ${code === 'ENOENT' ? 'missing' : (error as Error).message}` });
+      continue;
     }
+    const defect = checkpointDefect(dir, state);
+    if (defect) {
+      skipped.push({ dir, reason: defect });
+      continue;
+    }
+    return { latest: { dir, state }, skipped };
   }
-  return undefined;
+  return { latest: undefined, skipped };
 }
 
 /** AdamW's moments as saved, by name; the caller disposes them. */

@@ -7,7 +7,7 @@ import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, loadAdapter } from '../model
 import { disposeModel, type CausalLM } from '../model/causalLM.ts';
 import type { LoraAdapter } from '../model/lora.ts';
 import { loadModel } from '../model/modelFolder.ts';
-import { writeSafetensors, type WritableDtype } from '../model/safetensors.ts';
+import { firstNonFinite, writeSafetensors, type WritableDtype } from '../model/safetensors.ts';
 import { writeFolderAtomic } from './atomicFolder.ts';
 import { TRAINER_STATE_FILE } from './checkpoint.ts';
 import { RUN_FILE } from './outputDir.ts';
@@ -150,6 +150,16 @@ function copySideFiles(from: string, to: string, dtype: WritableDtype): void {
   }
 }
 
+/** The tensor's values, refused when any is NaN or infinite: an exported model must never carry them silently. */
+function finite(name: string, data: () => Float32Array): () => Float32Array {
+  return () => {
+    const values = data();
+    const bad = firstNonFinite(values);
+    if (bad >= 0) throw new Error(`tensor "${name}" would be written with ${String(values[bad])} (at index ${bad} of ${values.length}): the weights are damaged; nothing was written`);
+    return values;
+  };
+}
+
 export interface ExportResult {
   kind: 'adapter' | 'merged' | 'model';
   base?: string;
@@ -179,7 +189,7 @@ export function exportTrained(source: string, out: string, options: ExportOption
       const adapter = loadAdapter(source, model, { trainable: false });
       const weights = mergedWeights(model, adapter);
       intoFolder(out, source, { force: options.force, kind: 'merged' }, (dir) => {
-        writeSafetensors(join(dir, 'model.safetensors'), [...weights].map(([name, w]) => ({ name, shape: w.shape, data: w.data, dtype: options.dtype })), { format: 'pt' });
+        writeSafetensors(join(dir, 'model.safetensors'), [...weights].map(([name, w]) => ({ name, shape: w.shape, data: finite(name, w.data), dtype: options.dtype })), { format: 'pt' });
         copySideFiles(base, dir, options.dtype);
       });
       return { kind: 'merged', base, tensors: weights.size };
@@ -193,7 +203,7 @@ export function exportTrained(source: string, out: string, options: ExportOption
   const base = options.model ?? baseModelOf(source);
   try {
     intoFolder(out, source, { force: options.force, kind: 'model' }, (dir) => {
-      writeSafetensors(join(dir, 'model.safetensors'), [...model.params].map(([name, v]) => ({ name, shape: v.shape, data: () => v.dataSync() as Float32Array, dtype: options.dtype })), { format: 'pt' });
+      writeSafetensors(join(dir, 'model.safetensors'), [...model.params].map(([name, v]) => ({ name, shape: v.shape, data: finite(name, () => v.dataSync() as Float32Array), dtype: options.dtype })), { format: 'pt' });
       if (base && existsSync(base)) copySideFiles(base, dir, options.dtype);
       copySideFiles(source, dir, options.dtype);
     });

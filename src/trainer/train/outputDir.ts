@@ -31,7 +31,7 @@ function previousRunFiles(outputDir: string): string[] {
  * Returns whether this call created it (a run that never starts removes it again).
  */
 export function ensureOutputDir(outputDir: string): boolean {
-  const existing = statSync(outputDir, { throwIfNoEntry: false });
+  const existing = writing('the output directory', outputDir, () => statSync(outputDir, { throwIfNoEntry: false }));
   if (existing && !existing.isDirectory()) throw new TrainingSetupError(`training.output_dir ${outputDir} is a file, not a directory`);
   writing('the output directory', outputDir, () => mkdirSync(outputDir, { recursive: true }));
   const probe = join(outputDir, `.write-test-${process.pid}`);

@@ -14,7 +14,7 @@ import { loadModel } from '../model/modelFolder.ts';
 import { quantizeModel, type QuantizationReport } from '../quantization/quantizedModel.ts';
 import { TextTokenizer } from '../tokenizer/textTokenizer.ts';
 import { removeStaleTemps } from './atomicFolder.ts';
-import { findLatestCheckpoint, readOptimizerTensors, type TrainerState } from './checkpoint.ts';
+import { readOptimizerTensors, scanCheckpoints, type TrainerState } from './checkpoint.ts';
 import { configDifferences, configHash } from './configHash.ts';
 import type { StepContext } from './dpoStep.ts';
 import { claimOutputDir, METRICS_FILE, trimMetricsAfter, type EventSink } from './outputDir.ts';
@@ -155,8 +155,14 @@ export async function setUpTraining(options: TrainOptions, out: RunOutput): Prom
   const hash = configHash(config);
   removeStaleTemps(outputDir);
 
-  let resumedFrom = options.resume ? findLatestCheckpoint(outputDir) : undefined;
-  if (options.resume && !resumedFrom) out.log(`--resume: no checkpoint in ${outputDir} yet; starting from the first step`, 'warning');
+  const scan = options.resume ? scanCheckpoints(outputDir) : undefined;
+  let resumedFrom = scan?.latest;
+  if (scan && !resumedFrom && scan.skipped.length > 0)
+    throw new TrainingSetupError(
+      `--resume: no checkpoint in ${outputDir} can be resumed from:\n  ${scan.skipped.map((b) => `${b.dir}: ${b.reason}`).join('\n  ')}\nStart over with --overwrite_output_dir, or restore a checkpoint.`,
+    );
+  for (const bad of scan?.skipped ?? []) out.log(`--resume: ${bad.dir} is not usable (${bad.reason}); falling back to ${resumedFrom!.dir}, the newest whole checkpoint`, 'warning');
+  if (scan && !resumedFrom) out.log(`--resume: no checkpoint in ${outputDir} yet; starting from the first step`, 'warning');
   if (resumedFrom && resumedFrom.state.config_hash !== hash) {
     const changes = configDifferences(resumedFrom.state.config, config);
     throw new TrainingSetupError(
