@@ -14,7 +14,7 @@ import { loadModel } from '../../src/trainer/model/modelFolder.ts';
 import { SafetensorsFile } from '../../src/trainer/model/safetensors.ts';
 import { TextTokenizer } from '../../src/trainer/tokenizer/textTokenizer.ts';
 import { pairBatchLogps } from '../../src/trainer/train/pairBatchLogps.ts';
-import { loadDataset } from '../../src/trainer/train/trainingData.ts';
+import { describeSkipped, loadDataset } from '../../src/trainer/train/trainingData.ts';
 import { colorTask, metricsEvents, tinyModel, train, workspace, writeConfig, writeJsonl } from '../integration/trainFixtures.ts';
 
 const ws = workspace('train-run');
@@ -110,7 +110,7 @@ describe('dpo-studio train', () => {
     assert.ok(Math.abs(base - chosen![0]!) > 1e-3, 'the adapter changed the model');
   });
 
-  it('reads every format (chat turns through the template), leaves out records with errors and prompts longer than max_length, reporting each with its line', async () => {
+  it('reads every format (chat turns through the template), leaves out records with errors and cuts long prompts, reporting each with its line', async () => {
     const mixed = join(ws.dir, 'mixed.jsonl');
     const good = colorTask(4).map((r) => JSON.stringify(r));
     const chat = JSON.stringify({ prompt: [{ role: 'user', content: 'Answer with red.' }], chosen: [{ role: 'assistant', content: 'red' }], rejected: [{ role: 'assistant', content: 'blue' }] });
@@ -120,15 +120,35 @@ describe('dpo-studio train', () => {
     const run = await train(['--config', config]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /mixed\.jsonl:2:\d+: skipped record 1: "chosen" must be a string \[schema-type\]/);
-    assert.match(run.stderr, /mixed\.jsonl:4: dropped record 3: its prompt alone is \d+ tokens, more than data\.max_length/);
-    assert.match(run.stderr, /training data .*mixed\.jsonl: 5 pairs, 1 skipped for errors, 1 dropped \(prompt longer than max_length 48\)/);
+    assert.match(run.stderr, /training data .*mixed\.jsonl: 6 pairs, 1 skipped for errors, 1 truncated to max_length 48 \/ max_prompt_length 24 \(keep_end\)/);
     const logs = run.events.filter((e) => e.type === 'log').map((e) => e.message);
     assert.ok(logs.some((m) => /skipped record 1/.test(m)));
     const info = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
     assert.deepEqual(
-      [info.datasets[0].pairs, info.datasets[0].skipped, info.datasets[0].dropped_prompt_too_long],
-      [5, 1, 1],
+      [info.datasets[0].pairs, info.datasets[0].skipped, info.datasets[0].dropped_prompt_too_long, info.datasets[0].truncated],
+      [6, 1, 0, 1],
     );
+  });
+
+  it('a prompt longer than max_prompt_length is cut to it (keep_end or keep_start), not dropped; only a prompt with no room left is', () => {
+    const tokenizer = TextTokenizer.fromFolder(model);
+    const words = Array.from({ length: 400 }, (_, i) => `w${i}`).join(' ');
+    const path = join(ws.dir, 'long-prompt.jsonl');
+    writeFileSync(path, JSON.stringify({ prompt: words, chosen: 'red red', rejected: 'blue blue' }) + '\n');
+    const promptIds = tokenizer.encode(words);
+    assert.ok(promptIds.length > 128, `the prompt is ${promptIds.length} tokens`);
+    const limits = { max_length: 128, max_prompt_length: 64 };
+    const end = loadDataset(path, ws.dir, tokenizer, { ...limits, truncation_mode: 'keep_end' });
+    assert.equal(end.dropped.length, 0);
+    assert.equal(end.truncated, 1);
+    assert.deepEqual(end.examples[0]!.promptIds, promptIds.slice(-64));
+    const start = loadDataset(path, ws.dir, tokenizer, { ...limits, truncation_mode: 'keep_start' });
+    assert.deepEqual(start.examples[0]!.promptIds, promptIds.slice(0, 64));
+    assert.deepEqual(start.examples[0]!.chosenIds, tokenizer.encode('red red').concat(tokenizer.eosTokenId === undefined ? [] : [tokenizer.eosTokenId]));
+    // max_prompt_length not below max_length (refused in a config, possible through the API): no room for an answer.
+    const noRoom = loadDataset(path, ws.dir, tokenizer, { max_length: 128, max_prompt_length: 200, truncation_mode: 'keep_end' });
+    assert.equal(noRoom.dropped.length, 1);
+    assert.match(describeSkipped(noRoom)[0]!, /long-prompt\.jsonl:1: dropped record 0: its prompt, cut to data\.max_prompt_length, is still 200 tokens/);
   });
 
   it('reports config problems at their key or flag and trains nothing (exit 2)', async () => {

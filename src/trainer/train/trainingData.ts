@@ -39,9 +39,10 @@ export interface LoadedDataset {
 /**
  * Reads a dataset through the dataset core (every format it knows, errors located), tokenizes
  * as TRL does and applies the config's limits: a prompt longer than max_prompt_length is cut
- * (truncation_mode says which end stays), prompt + answer longer than max_length loses answer
- * tokens; a record whose prompt alone exceeds max_length is dropped rather than cut, since no
- * truncation of it would leave a question the answer belongs to.
+ * first (truncation_mode says which end stays), then prompt + answer longer than max_length
+ * loses answer tokens, as TRL did; only a record whose prompt, after that cut, still leaves no
+ * room for an answer within max_length is dropped (possible only when max_prompt_length is not
+ * below max_length).
  */
 export function loadDataset(path: string, cwd: string, tokenizer: TextTokenizer, data: DataSection, weight = 1): LoadedDataset {
   const resolved = resolve(cwd, path);
@@ -54,8 +55,9 @@ export function loadDataset(path: string, cwd: string, tokenizer: TextTokenizer,
   const skipped = [...tokenized.fileErrors, ...tokenized.skipped];
   let truncated = 0;
   for (const record of tokenized.records) {
-    if (record.promptIds.length > data.max_length) {
-      dropped.push({ index: record.index, line: record.line, promptTokens: record.promptIds.length });
+    const promptTokens = Math.min(record.promptIds.length, data.max_prompt_length);
+    if (promptTokens >= data.max_length) {
+      dropped.push({ index: record.index, line: record.line, promptTokens });
       continue;
     }
     const cut = truncatePair(record, { maxLength: data.max_length, maxPromptLength: data.max_prompt_length, truncationMode: data.truncation_mode });
@@ -76,6 +78,6 @@ export function loadDataset(path: string, cwd: string, tokenizer: TextTokenizer,
 export function describeSkipped(dataset: LoadedDataset): string[] {
   return [
     ...dataset.skipped.map((s) => `${dataset.path}:${s.line}:${s.column}: ${s.index >= 0 ? `skipped record ${s.index}: ` : ''}${s.message} [${s.code}]`),
-    ...dataset.dropped.map((d) => `${dataset.path}:${d.line}: dropped record ${d.index}: its prompt alone is ${d.promptTokens} tokens, more than data.max_length`),
+    ...dataset.dropped.map((d) => `${dataset.path}:${d.line}: dropped record ${d.index}: its prompt, cut to data.max_prompt_length, is still ${d.promptTokens} tokens, leaving no room for an answer within data.max_length`),
   ];
 }

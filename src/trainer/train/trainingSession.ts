@@ -101,7 +101,7 @@ function loadDatasets(config: TrainingConfig, cwd: string, tokenizer: TextTokeni
     if (lines.length > SKIPPED_LINES_SHOWN) out.log(`${dataset.path}: ${lines.length - SKIPPED_LINES_SHOWN} more records left out (see above)`, 'warning');
     const parts = [`${dataset.examples.length} pairs`];
     if (dataset.skipped.length) parts.push(`${dataset.skipped.length} skipped for errors`);
-    if (dataset.dropped.length) parts.push(`${dataset.dropped.length} dropped (prompt longer than max_length ${config.data.max_length})`);
+    if (dataset.dropped.length) parts.push(`${dataset.dropped.length} dropped (prompt, after max_prompt_length, leaves no room for an answer within max_length ${config.data.max_length})`);
     if (dataset.truncated) parts.push(`${dataset.truncated} truncated to max_length ${config.data.max_length} / max_prompt_length ${config.data.max_prompt_length} (${config.data.truncation_mode})`);
     out.log(`${role} data ${dataset.path}${sources.length > 1 && role === 'training' ? ` (weight ${dataset.weight})` : ''}: ${parts.join(', ')}`);
   };
