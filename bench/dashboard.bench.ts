@@ -82,7 +82,7 @@ async function main() {
   await withVSCode({ name: 'bench-dashboard' }, { files: { [`${RUN}/metrics.jsonl`]: history } }, async (vs) => {
     await vs.waitForActivation();
     const opened = Date.now();
-    await vs.runCommand('DPO: Show Training Dashboard');
+    await vs.runCommand('DPO: Training Dashboard');
     await vs.waitFor(`the dashboard to hold ${STEPS} steps`, async () => Number(await page(vs, 'window.__dpoDashboard?.rows() ?? 0')) >= STEPS, { timeoutMs: 300_000, intervalMs: 250 });
     const loadSeconds = (Date.now() - opened) / 1000;
     await new Promise((r) => setTimeout(r, 1500));

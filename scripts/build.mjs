@@ -9,8 +9,39 @@ import { dirname, join } from 'node:path';
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
+/**
+ * Replaces src/core/dataset/recordValidators.ts with the same validate functions compiled ahead
+ * of time (ajv's standalone code), so no process pays ajv's compile at run time.
+ */
+const precompiledRecordValidators = {
+  name: 'precompiled-record-validators',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/]core[\\/]dataset[\\/]recordValidators\.ts$/ }, async (args) => {
+      const { AJV_OPTIONS, RECORD_SCHEMAS, RECORD_SCHEMA_REFS } = await loadTs(args.path);
+      const { Ajv2020 } = await import('ajv/dist/2020.js');
+      const standaloneCode = (await import('ajv/dist/standalone/index.js')).default;
+      const ajv = new Ajv2020({ ...AJV_OPTIONS, code: { source: true, esm: true } });
+      for (const schema of RECORD_SCHEMAS) ajv.addSchema(schema);
+      const code = standaloneCode.default ? standaloneCode.default(ajv, RECORD_SCHEMA_REFS) : standaloneCode(ajv, RECORD_SCHEMA_REFS);
+      const variants = Object.keys(RECORD_SCHEMA_REFS);
+      return {
+        contents: `${code}\nexport function recordValidators() { return new Map([${variants.map((v) => `[${JSON.stringify(v)}, ${v}]`).join(', ')}]); }\n`,
+        loader: 'js',
+        resolveDir: dirname(args.path),
+      };
+    });
+  },
+};
+
+/** Imports a TypeScript module of the project at build time (bundled on the fly by esbuild). */
+async function loadTs(path) {
+  const out = await esbuild.build({ entryPoints: [path], bundle: true, write: false, platform: 'node', format: 'esm', logLevel: 'silent' });
+  return import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`);
+}
+
 const common = {
   bundle: true,
+  plugins: [precompiledRecordValidators],
   sourcemap: !production,
   minify: production,
   logLevel: 'info',

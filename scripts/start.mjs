@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { cacheDir, prepare, repoRoot } from './vscode/prepare.mjs';
+import { aptCommand, cacheDir, codeServerInstalled, missingBuildPackages, prepare, repoRoot } from './vscode/prepare.mjs';
 import { startServer } from './vscode/server.mjs';
 
 function say(message) {
@@ -63,9 +63,29 @@ function ensureSampleWorkspace(ws) {
   }
 }
 
+/**
+ * Before minutes of building: the Debian packages code-server's first install needs. As root
+ * (a fresh machine, a container) they are installed here, saying so, so that `npm start` stays
+ * the one command; anyone else is told the exact command, and nothing is built.
+ */
+function ensureBuildPackages() {
+  if (codeServerInstalled()) return;
+  const missing = missingBuildPackages();
+  if (missing.length === 0) return;
+  const command = aptCommand(missing);
+  const root = (process.getuid?.() ?? 1) === 0;
+  if (!root || process.env.DPO_STUDIO_NO_APT) {
+    throw new Error(`the first start installs code-server, whose native modules need ${missing.map((m) => m.what).join(', ')}. Run:\n\n    ${command}\n\nthen npm start again.`);
+  }
+  say(`installing what code-server's native modules need (${missing.map((m) => m.apt).join(', ')}): ${command}`);
+  const r = spawnSync('sh', ['-c', command], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (r.status !== 0) throw new Error(`\`${command}\` failed (${r.error?.message ?? `exit code ${r.status}`}); install those packages, then npm start again.`);
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const started = Date.now();
+  ensureBuildPackages();
 
   if (opts.build) {
     say('npm run build');

@@ -195,17 +195,37 @@ export function node24Env(base = process.env) {
   };
 }
 
-function checkBuildPrerequisites() {
+/**
+ * The Debian packages code-server's native modules need to build (python3, make, g++ and the
+ * Kerberos headers), as `{ what, apt }` for each one missing. `probe` is for tests.
+ */
+export function missingBuildPackages(probe = { exists: existsSync, command: commandExists }) {
   const missing = [];
-  for (const tool of ['python3', 'make', 'g++']) if (!commandExists(tool)) missing.push(tool);
-  const krb = ['/usr/include/krb5.h', '/usr/include/gssapi/gssapi.h'].some((f) => existsSync(f)) || commandExists('krb5-config');
-  if (!krb) missing.push('Kerberos headers (libkrb5-dev)');
+  for (const [tool, apt] of [['python3', 'python3'], ['make', 'make'], ['g++', 'g++']]) if (!probe.command(tool)) missing.push({ what: tool, apt });
+  const krb = ['/usr/include/krb5.h', '/usr/include/gssapi/gssapi.h'].some((f) => probe.exists(f)) || probe.command('krb5-config');
+  if (!krb) missing.push({ what: 'Kerberos headers', apt: 'libkrb5-dev' });
+  return missing;
+}
+
+/** The one command that installs `missing` (sudo unless root). */
+export function aptCommand(missing, uid = process.getuid?.() ?? 0) {
+  const sudo = uid === 0 ? '' : 'sudo ';
+  return `${sudo}apt-get update && ${sudo}apt-get install -y --no-install-recommends ${missing.map((m) => m.apt).join(' ')}`;
+}
+
+function checkBuildPrerequisites() {
+  const missing = missingBuildPackages();
   if (missing.length) {
     throw new Error(
-      `Cannot build code-server's native modules: missing ${missing.join(', ')}.\n` +
-      `Install them with: apt-get update && apt-get install -y libkrb5-dev python3 make g++`,
+      `Cannot build code-server's native modules: missing ${missing.map((m) => m.what).join(', ')}.\n` +
+      `Install them with: ${aptCommand(missing)}`,
     );
   }
+}
+
+/** Whether code-server is installed and working already (then nothing needs building). */
+export function codeServerInstalled() {
+  return codeServerReady();
 }
 
 /**

@@ -8,9 +8,9 @@
 // it bound, which is read from its log. Servers still running when this process exits (normally,
 // on SIGINT/SIGTERM, or killed outright, through a small watchdog) are killed with their children.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
-  cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync,
+  cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -102,6 +102,39 @@ export function installExtensionFolder(extensionsDir, root = repoRoot) {
   return target;
 }
 
+/**
+ * Installs a packaged extension (.vsix) the way a user does, with code-server's own
+ * `--install-extension`, into a folder of its own (once per package: keyed by its size and
+ * time), then copies the installed folder into `extensionsDir`. Returns that folder.
+ */
+export function installPackagedExtension(vsix, extensionsDir) {
+  const file = path.resolve(vsix);
+  if (!existsSync(file)) throw new Error(`${file} does not exist: run \`npm run package\` first`);
+  const stamp = statSync(file);
+  const installed = path.join(os.tmpdir(), `dpo-studio-vsix-${process.getuid?.() ?? 0}`, `${stamp.size}-${Math.round(stamp.mtimeMs)}`);
+  const { manifest } = extensionFiles();
+  const id = `${manifest.publisher}.${manifest.name}`;
+  const find = () => (existsSync(installed) ? readdirSync(installed).find((n) => n.startsWith(`${id}-`)) : undefined);
+  if (!find()) {
+    rmSync(installed, { recursive: true, force: true });
+    mkdirSync(installed, { recursive: true });
+    const home = mkdtempSync(path.join(os.tmpdir(), 'dpo-studio-vsix-home-'));
+    const r = spawnSync(node24Bin, [codeServerEntry, '--install-extension', file, '--extensions-dir', installed, '--user-data-dir', path.join(home, 'user-data')], {
+      encoding: 'utf8',
+      timeout: 180_000,
+      env: codeServerEnv(home),
+    });
+    rmSync(home, { recursive: true, force: true });
+    if (r.status !== 0 || !find()) throw new Error(`code-server --install-extension ${file} failed (${r.error?.message ?? `exit ${r.status}`}):\n${(r.stdout ?? '') + (r.stderr ?? '')}`);
+  }
+  const name = find();
+  mkdirSync(extensionsDir, { recursive: true });
+  for (const old of readdirSync(extensionsDir)) if (old.startsWith(`${id}-`)) rmSync(path.join(extensionsDir, old), { recursive: true, force: true });
+  const target = path.join(extensionsDir, name);
+  cpSync(path.join(installed, name), target, { recursive: true });
+  return target;
+}
+
 /** Writes VS Code user settings (merged into what is there). */
 export function writeUserSettings(userDataDir, { workspaceTrust, settings = {} }) {
   const dir = path.join(userDataDir, 'User');
@@ -139,7 +172,8 @@ export function writeUserSettings(userDataDir, { workspaceTrust, settings = {} }
  * @param {string} [opts.extensionsDir] default: a throwaway folder, removed on stop()
  * @param {boolean} [opts.workspaceTrust] security.workspace.trust.enabled (default false: tests)
  * @param {Record<string, unknown>} [opts.settings] more user settings
- * @param {boolean} [opts.installExtension] copy this repo's extension in (default true)
+ * @param {boolean} [opts.installExtension] put this repo's extension in (default true): the package
+ *   named by $DPO_STUDIO_VSIX installed as a user installs it, else the built folder copied
  * @param {string} [opts.logPath] where code-server's output goes (default <base>/code-server.log)
  * @param {number} [opts.timeoutMs] how long to wait for the HTTP server (default 120 s)
  * @param {boolean} [opts.quiet]
@@ -167,7 +201,9 @@ export async function startServer(opts = {}) {
   mkdirSync(extensionsDir, { recursive: true });
   mkdirSync(path.dirname(logPath), { recursive: true });
 
-  const extensionPath = installExtension ? installExtensionFolder(extensionsDir) : null;
+  const vsix = process.env.DPO_STUDIO_VSIX;
+  const extensionPath = !installExtension ? null : vsix ? installPackagedExtension(vsix, extensionsDir) : installExtensionFolder(extensionsDir);
+  if (installExtension && vsix) say(`extension installed from ${vsix}`);
   const settingsPath = writeUserSettings(userDataDir, { workspaceTrust, settings });
   // Our own config file, so code-server never writes ~/.config/code-server/config.yaml.
   const configPath = path.join(base, 'config.yaml');

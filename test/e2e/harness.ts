@@ -303,15 +303,34 @@ export class VSCodeSession {
     }
   }
 
-  /** Runs a command from the command palette: F1, type its title, Enter. */
+  /**
+   * Runs a command as a person does: F1, type its title key by key, Enter. Enter runs whatever
+   * the palette put first for those words, so the command must be that first match: this fails
+   * (running nothing) when typing the title would run another command.
+   */
   async runCommand(title: string, { timeoutMs = TIMEOUTS.ui } = {}): Promise<void> {
-    await this.openCommandPalette(title, { timeoutMs });
+    await this.openQuickInput('F1', 'the command palette to open', timeoutMs);
+    const input = this.quickInput().locator('input');
+    await input.fill('>', { timeout: timeoutMs });
+    await input.pressSequentially(title, { delay: 15, timeout: timeoutMs });
+    let found: { index: number; focused: boolean };
     try {
-      await this.pickQuickInputItem(title, { timeoutMs });
+      found = await this.findQuickInputItem(title, { timeoutMs });
     } catch (err) {
       await this.closeQuickInput().catch(() => undefined);
       throw new Error(`Command "${title}" is not in the command palette: ${errorMessage(err)}`);
     }
+    if (!found.focused) {
+      // The list may still be catching up with the last keystroke.
+      await sleep(500);
+      found = await this.findQuickInputItem(title, { timeoutMs });
+    }
+    if (!found.focused) {
+      const first = await this.quickInput().locator('.quick-input-list .monaco-list-row.focused .label-name').first().textContent().catch(() => '?');
+      await this.closeQuickInput().catch(() => undefined);
+      throw new Error(`Typing "${title}" and pressing Enter would run "${first}", not "${title}" (it is entry ${found.index + 1} of the matches)`);
+    }
+    await this.page.keyboard.press('Enter');
   }
 
   /** Opens a workspace file with quick open (Ctrl+P) and waits for its editor tab. */

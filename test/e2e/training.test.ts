@@ -136,8 +136,8 @@ test('DPO: Train plots the loss live; terminating the task or Stop checkpoints, 
     assert.equal(await lossPoints(vs), stopped.step);
     await vs.waitFor('a notification that the run stopped', async () => (await notifications(vs)).some((n) => n.includes(`stopped at step ${stopped.step}`)), { timeoutMs: 30_000 });
 
-    // "DPO: Resume Training" goes on from the checkpoint; the dashboard's Stop button stops it again.
-    await vs.runCommand('DPO: Resume Training');
+    // "DPO: Training: Resume" goes on from the checkpoint; the dashboard's Stop button stops it again.
+    await vs.runCommand('DPO: Training: Resume');
     await vs.waitFor('the resumed run to plot steps past the stop', async () => (await lossPoints(vs)) > stopped.step, { timeoutMs: 240_000, intervalMs: 300 });
     await clickDashboard(vs, 'header.run-header vscode-button[data-action="stop"]');
     const stoppedAgain = await vs.waitFor('the run to stop from the dashboard', async () => {

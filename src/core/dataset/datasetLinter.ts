@@ -1,4 +1,5 @@
 import type { LintOptions } from './lintRules.ts';
+import { FingerprintSet, PairIndex } from './compactTables.ts';
 import { pairKey } from './textHash.ts';
 import type { RecordProblem, RecordSummary } from './recordAnalysis.ts';
 import type { NormalizedRecord, RecordFormat } from './types.ts';
@@ -46,8 +47,8 @@ export type CrossRecordProblem = RecordProblem;
  */
 export class DatasetLinter {
   /** First occurrences by cheap key; more than one place only when different pairs share a key. */
-  private readonly firstOfPair = new Map<number, RecordPlace[]>();
-  private readonly prompts = new Set<number>();
+  private readonly firstOfPair: PairIndex;
+  private readonly prompts: FingerprintSet;
   private readonly formats: Partial<Record<RecordFormat, number>> = {};
   private records = 0;
   private validRecords = 0;
@@ -60,11 +61,19 @@ export class DatasetLinter {
   private chosenLonger = 0;
   private lengthDiffers = 0;
 
-  constructor(private readonly options: LintOptions) {}
+  /** `expectedRecords`: a guess of the file's record count, to size the tables once. */
+  constructor(
+    private readonly options: LintOptions,
+    expectedRecords = 0,
+  ) {
+    this.firstOfPair = new PairIndex(expectedRecords);
+    this.prompts = new FingerprintSet(expectedRecords);
+  }
 
   /** Counts a record; returns problems it has with records seen before it. */
   add(place: RecordPlace, summary: RecordSummary | undefined, compare: PairComparer): CrossRecordProblem[] {
     this.records++;
+    this.firstOfPair.locate(place);
     if (!summary) return [];
     this.validRecords++;
     this.formats[summary.format] = (this.formats[summary.format] ?? 0) + 1;
@@ -87,17 +96,15 @@ export class DatasetLinter {
 
     const problems: CrossRecordProblem[] = [];
     const key = pairKey(summary.promptKey, summary.chosenKey!, summary.rejectedKey!);
-    const sameKey = this.firstOfPair.get(key);
-    const earlier = sameKey?.find((place) => compare(place, 'same'));
+    const earlier = this.firstOfPair.find(key, (place) => compare(place, 'same'));
     if (earlier) {
       if (!this.options.disabled.has('duplicate-record'))
         problems.push(crossProblem('duplicate-record', `Duplicate of record ${earlier.index + 1} (line ${earlier.line})`));
       return problems;
     }
-    if (sameKey) sameKey.push(place);
-    else this.firstOfPair.set(key, [place]);
+    this.firstOfPair.add(key, place.index);
     if (summary.chosenKey !== summary.rejectedKey && !this.options.disabled.has('contradicting-pairs')) {
-      const reversed = this.firstOfPair.get(pairKey(summary.promptKey, summary.rejectedKey!, summary.chosenKey!))?.find((p) => compare(p, 'swapped'));
+      const reversed = this.firstOfPair.find(pairKey(summary.promptKey, summary.rejectedKey!, summary.chosenKey!), (p) => compare(p, 'swapped'));
       if (reversed)
         problems.push(
           crossProblem('contradicting-pairs', `Contradicts record ${reversed.index + 1} (line ${reversed.line}): same prompt and answers, with chosen and rejected swapped`),

@@ -23,8 +23,12 @@ export class DatasetValidation {
   private readonly linter: DatasetLinter;
   private readonly problems: Problem[] = [];
 
-  constructor(options: LintOptions, private kind: FileKind) {
-    this.linter = new DatasetLinter(options);
+  constructor(
+    options: LintOptions,
+    private kind: FileKind,
+    expectedRecords = 0,
+  ) {
+    this.linter = new DatasetLinter(options, expectedRecords);
   }
 
   setKind(kind: FileKind): void {

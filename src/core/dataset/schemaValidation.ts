@@ -1,6 +1,5 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import candidatesSchema from '../../../schemas/candidates-record.schema.json';
-import pairSchema from '../../../schemas/preference-pair.schema.json';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { recordValidators } from './recordValidators.ts';
 import type { RecordFormat } from './types.ts';
 
 /** A schema error with the field it concerns and where to underline it. */
@@ -13,7 +12,6 @@ export interface SchemaIssue {
   locationPointer: string;
 }
 
-const PAIR_ID = pairSchema.$id;
 const VARIANT_BY_FORMAT: Record<Exclude<RecordFormat, 'candidates' | 'implicit'>, string> = {
   standard: 'standard',
   instruction: 'instruction',
@@ -22,17 +20,9 @@ const VARIANT_BY_FORMAT: Record<Exclude<RecordFormat, 'candidates' | 'implicit'>
 
 let validators: Map<string, ValidateFunction> | undefined;
 
-/** Compiled once per process: ajv compiles a schema to code, which is the costly part. */
+/** Made once per process, on first use (precompiled in the bundles, see recordValidators.ts). */
 function getValidators(): Map<string, ValidateFunction> {
-  if (validators) return validators;
-  const ajv = new Ajv2020({ allErrors: true, allowUnionTypes: true });
-  ajv.addSchema(pairSchema);
-  ajv.addSchema(candidatesSchema);
-  validators = new Map();
-  for (const variant of ['standard', 'instruction', 'conversational', 'implicitText', 'implicitMessages']) {
-    validators.set(variant, ajv.getSchema(`${PAIR_ID}#/$defs/${variant}`)!);
-  }
-  validators.set('candidates', ajv.getSchema(candidatesSchema.$id)!);
+  validators ??= recordValidators();
   return validators;
 }
 

@@ -51,21 +51,14 @@ function lengthsRuleOut(a: string, b: string, floor: number): boolean {
   // Dice < floor once the longer text has more than this many non-space characters.
   const needed = (shorter * (2 - floor)) / floor;
   if (longer.length <= needed) return false;
-  if (UNUSUAL_WHITESPACE.test(longer)) {
-    let nonSpace = 0;
-    for (let i = 0; i < longer.length; i++) if (!isWhitespace(longer.charCodeAt(i)) && ++nonSpace > needed) return true;
-    return false;
+  // One pass that stops as soon as the answer is known (a regular expression or a native search
+  // per space costs more than this loop over the characters it needs).
+  let nonSpace = 0;
+  for (let i = 0, n = longer.length; i < n; i++) {
+    if (nonSpace + (n - i) <= needed) return false;
+    if (!isWhitespace(longer.charCodeAt(i)) && ++nonSpace > needed) return true;
   }
-  // Only spaces and line feeds: count them with native searches instead of a loop per character.
-  return longer.length - countOf(longer, ' ') - countOf(longer, '\n') > needed;
-}
-
-const UNUSUAL_WHITESPACE = /[\t\v\f\r\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/;
-
-function countOf(text: string, char: string): number {
-  let n = 0;
-  for (let i = text.indexOf(char); i !== -1; i = text.indexOf(char, i + 1)) n++;
-  return n;
+  return false;
 }
 
 /** The characters `\s` matches, without a regular expression in the loop. */

@@ -45,7 +45,15 @@ export function validateFile(path: string, options: LintOptions = DEFAULT_LINT_O
     const { records: _records, ...summary } = result;
     return summary;
   }
-  return validateJsonlStream(path, options);
+  return validateJsonlStream(path, options, estimateRecords(head, statSync(path).size));
+}
+
+/** Records a file of `size` bytes holds, judged by the lines of its first bytes. */
+function estimateRecords(head: Buffer, size: number): number {
+  let lines = 0;
+  for (let i = head.indexOf(10); i !== -1; i = head.indexOf(10, i + 1)) lines++;
+  if (lines === 0) return 0;
+  return Math.ceil((size / head.length) * lines * 1.05);
 }
 
 function readHead(path: string): Buffer {
@@ -89,8 +97,8 @@ function firstInvalidUtf8(bytes: Buffer): number {
   return -1;
 }
 
-function validateJsonlStream(path: string, options: LintOptions): ValidationResult {
-  const validation = new DatasetValidation(options, 'jsonl');
+function validateJsonlStream(path: string, options: LintOptions, expectedRecords: number): ValidationResult {
+  const validation = new DatasetValidation(options, 'jsonl', expectedRecords);
   const fd = openSync(path, 'r');
   let line = 1;
   let offset = 0;

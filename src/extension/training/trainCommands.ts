@@ -111,7 +111,7 @@ export class TrainCommands {
     await this.start(definition, config.folder, outputDir);
   }
 
-  /** "DPO: Resume Training": a stopped or interrupted run, with the config that trains into it. */
+  /** "DPO: Training: Resume": a stopped or interrupted run, with the config that trains into it. */
   async resume(key?: string): Promise<void> {
     if (await refuseUntrusted()) return;
     const { registry } = this.services;
@@ -148,7 +148,7 @@ export class TrainCommands {
     await this.start({ type: DPO_TASK_TYPE, config: config.relativePath, resume: true }, config.folder, key);
   }
 
-  /** "DPO: Stop Training": the trainer finishes its step and writes a checkpoint. */
+  /** "DPO: Training: Stop": the trainer finishes its step and writes a checkpoint. */
   async stop(key?: string): Promise<void> {
     const live = this.services.sessions.all();
     if (live.length === 0) {

@@ -80,7 +80,7 @@ export class TrainerPseudoterminal implements vscode.Pseudoterminal {
     let line: string;
     if (exit.spawnError) line = `${RED}Could not start the trainer: ${exit.spawnError}${RESET}`;
     else if (exit.end?.status === 'completed') line = `${GREEN}${BOLD}Training completed${RESET}${GREEN} at step ${exit.end.step} in ${took}.${exit.end.finalCheckpoint ? ` Adapter/model: ${exit.end.finalCheckpoint}` : ''}${RESET}`;
-    else if (exit.end?.status === 'stopped') line = `${YELLOW}Training stopped at step ${exit.end.step} after ${took}; a checkpoint was written: "DPO: Resume Training" goes on from it.${RESET}`;
+    else if (exit.end?.status === 'stopped') line = `${YELLOW}Training stopped at step ${exit.end.step} after ${took}; a checkpoint was written: "DPO: Training: Resume" goes on from it.${RESET}`;
     else if (exit.end?.status === 'failed') line = `${RED}Training failed${exit.error ? `: ${exit.error.message}` : ''} (exit code ${code}).${RESET}`;
     else line = `${RED}The trainer ended without finishing the run (${exit.signal ? `signal ${exit.signal}` : `exit code ${code}`}).${RESET}`;
     this.print(`\r\n${line}\r\n`);

@@ -68,7 +68,7 @@ export class TrainingSessions implements vscode.Disposable {
     if (!vscode.workspace.isTrusted) throw new TrainingRefused(UNTRUSTED_MESSAGE);
     const configPath = isAbsolute(definition.config) ? definition.config : resolve(folder, definition.config);
     const key = configOutputDir(configPath, folder, definition);
-    if (key && this.byKey(key)) throw new TrainingRefused(`A run is already training into ${vscode.workspace.asRelativePath(key)} in this window: stop it first (DPO: Stop Training).`);
+    if (key && this.byKey(key)) throw new TrainingRefused(`A run is already training into ${vscode.workspace.asRelativePath(key)} in this window: stop it first (DPO: Training: Stop).`);
     const seconds = vscode.workspace.getConfiguration(SECTION).get<number>('training.stopTimeoutSeconds', DEFAULT_STOP_TIMINGS.graceMs / 1000);
     const trainer = new TrainerProcess(
       { execPath: process.execPath, cliPath: vscode.Uri.joinPath(this.extensionUri, 'dist', 'cli.cjs').fsPath, args: trainerArgs(definition), cwd: folder },
