@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../core/files/atomicWrite.ts';
 import { BACKEND_CHAIN, initBackend, type BackendRequest } from '../trainer/backend/index.ts';
@@ -38,6 +38,26 @@ function located(file: string, s: SkippedRecord): string {
   return `${file}:${s.line}:${s.column}: ${s.index >= 0 ? `skipped record ${s.index}: ` : ''}${s.message} [${s.code}]`;
 }
 
+/**
+ * --out is replaced as a whole: only a file this command wrote may be (never the dataset itself,
+ * nor another file of the user's).
+ */
+function refuseForeignOutput(outPath: string, data: Stats): void {
+  const out = statSync(outPath, { throwIfNoEntry: false });
+  if (!out) return;
+  if (out.isDirectory()) throw new Error(`--out ${outPath} is a folder: name the .jsonl file to write`);
+  if (out.ino === data.ino && out.dev === data.dev) throw new Error(`--out ${outPath} is the --data file itself: write the log-probabilities to another file`);
+  if (out.size === 0) return;
+  const fd = openSync(outPath, 'r');
+  try {
+    const head = Buffer.alloc(4096);
+    const text = head.toString('utf8', 0, readSync(fd, head, 0, head.length, 0));
+    if (!/^\{"index":\d+,"prompt_ids":/.test(text)) throw new Error(`--out ${outPath} exists and is not a log-probabilities file this command wrote: choose another --out`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export async function logpsCommand(args: string[], io: CliStreams): Promise<number> {
   const { values } = parseCommandArgs(
     args,
@@ -72,7 +92,9 @@ export async function logpsCommand(args: string[], io: CliStreams): Promise<numb
 
   let model: CausalLM | undefined;
   try {
-    if (statSync(dataPath, { throwIfNoEntry: false })?.isFile() !== true) throw new Error(`${dataPath}: no such file`);
+    const data = statSync(dataPath, { throwIfNoEntry: false });
+    if (data?.isFile() !== true) throw new Error(`${dataPath}: no such file`);
+    refuseForeignOutput(outPath, data);
     // The folder and its config first: a missing folder is "no such folder", not a missing tokenizer file.
     readModelConfig(modelDir);
     await initBackend(backend, (line) => io.err.write(`${line}\n`));

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createSampleJsonl, createSampleRecords, type SampleFormat } from '../core/dataset/sampleDataset.ts';
 import { writeFileAtomic } from '../core/files/atomicWrite.ts';
@@ -17,6 +17,7 @@ Options:
   --count <N>          number of records (default 50)
   --format <F>         standard | conversational | instruction (default standard)
   --seed <S>           seed for the choice and order of records (default 42)
+  --force              replace <out> when it exists
 `;
 
 export async function sampleCommand(args: string[], io: CliStreams): Promise<number> {
@@ -24,6 +25,7 @@ export async function sampleCommand(args: string[], io: CliStreams): Promise<num
     count: { type: 'string', default: '50' },
     format: { type: 'string', default: 'standard' },
     seed: { type: 'string', default: '42' },
+    force: { type: 'boolean', default: false },
   });
   if (values.help) {
     io.out.write(HELP);
@@ -35,6 +37,12 @@ export async function sampleCommand(args: string[], io: CliStreams): Promise<num
   const format = choiceFlag(values.format, 'format', FORMATS)!;
   const seed = wholeNumberFlag(values.seed, 'seed')!;
 
+  const existing = statSync(out, { throwIfNoEntry: false });
+  if (existing?.isDirectory()) throw new UsageError(`${out} is a folder: name the file to write`);
+  if (existing && existing.size > 0 && !values.force) {
+    io.err.write(`dpo-studio: ${out} already exists: pass --force to replace it, or name another file\n`);
+    return 2;
+  }
   const text = /\.json$/i.test(out) ? JSON.stringify(createSampleRecords(count, format, seed), null, 2) + '\n' : createSampleJsonl(count, format, seed);
   try {
     mkdirSync(dirname(out), { recursive: true });

@@ -171,3 +171,32 @@ describe('stream bounds', () => {
     await assert.rejects(spoolStream('<stdin>', long, { maxBytes: 1024 ** 2, maxLineBytes: 1024 ** 2 }), /<stdin>: more than .* came in; validate reads at most that much from a stream/);
   });
 });
+
+describe('commands that write a file never replace one of the user\'s', () => {
+  it('sample refuses an existing file unless --force', () => {
+    const notes = file('notes.jsonl', 'my notes\n');
+    const r = run('sample', notes, '--count', '2');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /notes\.jsonl already exists: pass --force to replace it/);
+    assert.equal(readFileSync(notes, 'utf8'), 'my notes\n');
+    assert.equal(run('sample', notes, '--count', '2', '--force').code, 0);
+    assert.match(readFileSync(notes, 'utf8'), /"prompt"/);
+  });
+
+  it('logps refuses --out equal to --data, or a file it did not write', () => {
+    const model = join(dir, 'logps-model');
+    assert.equal(run('init-model', model, '--arch', 'llama', '--size', 'tiny').code, 0);
+    const data = file('logps-data.jsonl', '{"prompt":"a","chosen":"b","rejected":"c"}\n');
+    const same = run('logps', '--model', model, '--data', data, '--out', data);
+    assert.equal(same.code, 2);
+    assert.match(same.stderr, /--out .*logps-data\.jsonl is the --data file itself/);
+    assert.equal(readFileSync(data, 'utf8'), '{"prompt":"a","chosen":"b","rejected":"c"}\n');
+    const other = file('keep.jsonl', 'mine\n');
+    const foreign = run('logps', '--model', model, '--data', data, '--out', other);
+    assert.equal(foreign.code, 2);
+    assert.match(foreign.stderr, /exists and is not a log-probabilities file this command wrote/);
+    const out = join(dir, 'scores.jsonl');
+    assert.equal(run('logps', '--model', model, '--data', data, '--out', out).code, 0);
+    assert.equal(run('logps', '--model', model, '--data', data, '--out', out).code, 0, 'its own earlier output is replaced');
+  });
+});

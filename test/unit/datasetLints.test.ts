@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import type { Problem } from '../../src/core/dataset/types.ts';
+import { validateFile } from '../../src/core/dataset/validateFile.ts';
 import { lintOptions } from '../../src/core/dataset/lintRules.ts';
 import { textSimilarity } from '../../src/core/dataset/textSimilarity.ts';
 import { validateText } from '../../src/core/dataset/validateText.ts';
@@ -127,5 +132,22 @@ describe('cross-record lints on the streaming file path', () => {
     const result = validateFile(path);
     assert.deepEqual(result.problems.map((p) => `${p.line}:${p.code}`), ['3:contradicting-pairs', '4:duplicate-record']);
     assert.match(result.problems[0]!.message, /record 2 \(line 2\)/);
+  });
+});
+
+describe('cross-record findings, streamed or whole', () => {
+  it('the streaming reader finds the same duplicates and contradictions, at the same places, as the whole-text one', () => {
+    const r = (p: string, c: string, x: string) => JSON.stringify({ prompt: p, chosen: c, rejected: x });
+    const lines = [r('p', 'a', 'b'), '', r('q', 'é', 'ü'), r('p', 'a', 'b'), '  ', r('p', 'b', 'a'), r('q', 'ü', 'é'), r('q', 'é', 'ü'), r('z', 'same', 'same'), r('z', 'same', 'same'), r('p', 'b', 'a')];
+    const text = lines.join('\r\n') + '\n';
+    const path = join(mkdtempSync(join(tmpdir(), 'dpo-cross-')), 'cross.jsonl');
+    writeFileSync(path, text);
+    const show = (problems: Problem[]) => problems.map((p) => `${p.line}:${p.column}:${p.offset}:${p.length}:${p.code}:${p.message}`);
+    const streamed = show(validateFile(path).problems);
+    assert.deepEqual(streamed, show(validateText(text, 'cross.jsonl').problems));
+    assert.deepEqual(
+      streamed.filter((p) => !p.includes('identical-answers')).map((p) => p.split(':').slice(0, 1).concat(p.split(':').slice(4, 5)).join(':') + ' ' + /record \d+ \(line \d+\)/.exec(p)![0]),
+      ['4:duplicate-record record 1 (line 1)', '6:contradicting-pairs record 1 (line 1)', '7:contradicting-pairs record 2 (line 3)', '8:duplicate-record record 2 (line 3)', '10:duplicate-record record 7 (line 9)', '11:duplicate-record record 4 (line 6)'],
+    );
   });
 });

@@ -1,168 +1,137 @@
 /**
- * Hash tables on typed arrays for the dataset-wide bookkeeping of a validation pass. A
- * million-record file puts a million entries in each: as Map and Set entries (and a boxed
- * double for every 52-bit fingerprint) they cost more memory than the file itself and most of
- * the time spent outside JSON.parse; as open addressing over typed arrays they cost 8 to 16
- * bytes an entry and no garbage.
+ * Bookkeeping of a validation pass on typed arrays. A million-record file adds a million
+ * entries to each: as Map and Set entries (a boxed double for every 52-bit fingerprint) they
+ * cost more memory than the file and most of the time outside JSON.parse, and a hash table of
+ * that size costs a cache miss per record. Here every record appends a few numbers to logs,
+ * in order, and the questions that need all records at once (how many distinct prompts, which
+ * records share a key) are answered once at the end by sorting.
  */
 
-const EMPTY = -1;
-/** Slots per entry: a load factor of 0.75 keeps probes short without doubling the memory. */
-const SLOTS_PER_ENTRY = 4 / 3;
+const BLOCK = 1 << 16;
 
-function slotsFor(entries: number): number {
-  return Math.max(1024, Math.ceil(entries * SLOTS_PER_ENTRY) + 1);
-}
+type NumberArray = Int32Array | Float64Array;
 
-/** A slot in [0, slots) by multiply-shift (a 32-bit % would run as a floating-point remainder). */
-function slotOf(hash: number, slots: number): number {
-  return ((Math.imul(hash | 0, 0x9e3779b1) >>> 0) * slots * 2.3283064365386963e-10) | 0;
-}
+/** Numbers appended one by one into fixed-size blocks: growing never copies or doubles. */
+class BlockLog<T extends NumberArray> {
+  private readonly blocks: T[] = [];
+  length = 0;
 
-function grown<T extends Int32Array | Float64Array>(array: T, length: number, fill?: number): T {
-  const bigger = new (array.constructor as new (n: number) => T)(length);
-  if (fill !== undefined) bigger.fill(fill);
-  bigger.set(array);
-  return bigger;
-}
+  constructor(private readonly make: (n: number) => T) {}
 
-/** A set of numbers that a double holds exactly (the 52-bit text fingerprints). */
-export class FingerprintSet {
-  private slots: Float64Array;
-  size = 0;
-
-  /** `expected`: how many values will come (a good guess saves growing, and the memory growing takes). */
-  constructor(expected = 0) {
-    this.slots = new Float64Array(slotsFor(expected)).fill(Number.NaN);
+  push(value: number): void {
+    const offset = this.length & (BLOCK - 1);
+    if (offset === 0) this.blocks.push(this.make(BLOCK));
+    this.blocks[this.blocks.length - 1]![offset] = value;
+    this.length++;
   }
 
-  add(value: number): void {
-    if ((this.size + 1) * SLOTS_PER_ENTRY >= this.slots.length) this.grow();
-    if (this.insert(this.slots, value)) this.size++;
+  get(i: number): number {
+    return this.blocks[i >>> 16]![i & (BLOCK - 1)]!;
   }
 
-  private insert(slots: Float64Array, value: number): boolean {
-    const n = slots.length;
-    // The low 32 bits are already a good hash.
-    for (let i = slotOf(value >>> 0, n); ; i = i + 1 === n ? 0 : i + 1) {
-      const slot = slots[i]!;
-      if (slot === value) return false;
-      if (slot !== slot) {
-        slots[i] = value;
-        return true;
-      }
-    }
-  }
-
-  private grow(): void {
-    const old = this.slots;
-    this.slots = new Float64Array(slotsFor(this.size * 1.5)).fill(Number.NaN);
-    for (const value of old) if (value === value) this.insert(this.slots, value);
+  /** One contiguous copy of the values. */
+  toArray(): T {
+    const out = this.make(this.length);
+    for (let b = 0; b < this.blocks.length; b++) out.set(b === this.blocks.length - 1 ? (this.blocks[b]!.subarray(0, this.length - b * BLOCK) as T) : this.blocks[b]!, b * BLOCK);
+    return out;
   }
 }
 
-/** Where a record is: what a later duplicate names, and where a streaming reader finds its bytes. */
-export interface PlaceFields {
-  index: number;
-  line: number;
-  byteOffset?: number;
-  byteLength?: number;
+export class Int32Log extends BlockLog<Int32Array> {
+  constructor() {
+    super((n) => new Int32Array(n));
+  }
+}
+
+export class Float64Log extends BlockLog<Float64Array> {
+  constructor() {
+    super((n) => new Float64Array(n));
+  }
+}
+
+/** How many distinct values (the 52-bit prompt fingerprints). */
+export function countDistinct(values: Float64Array): number {
+  if (values.length === 0) return 0;
+  values.sort();
+  let distinct = 1;
+  for (let i = 1; i < values.length; i++) if (values[i] !== values[i - 1]) distinct++;
+  return distinct;
 }
 
 /**
- * Records by a 32-bit key (several records per key: different records may share one; the
- * caller confirms a match against the texts), and where every record is. Records arrive in
- * order, index 0, 1, 2, ...; a record's line is kept as runs of (first index, line - index),
- * which change only at blank lines, and its bytes (streaming readers) as offset and length.
+ * Sorts `values` by `keys` (non-negative 31-bit), keeping the given order among equal keys:
+ * an LSD radix sort in two 16-bit passes, linear and without a comparison callback. Sorts in
+ * place: the arrays returned are the ones given.
  */
-export class PairIndex {
-  private keys: Int32Array;
-  private records: Int32Array;
-  private used = 0;
-  private offsets: Float64Array;
-  private lengths: Int32Array;
-  private located = 0;
+export function sortByKey(keys: Int32Array, values: Int32Array): { keys: Int32Array; values: Int32Array } {
+  let k: Int32Array = keys;
+  let v: Int32Array = values;
+  let k2: Int32Array = new Int32Array(k.length);
+  let v2: Int32Array = new Int32Array(v.length);
+  const counts = new Int32Array(1 << 16);
+  for (const shift of [0, 16]) {
+    counts.fill(0);
+    for (let i = 0; i < k.length; i++) counts[(k[i]! >>> shift) & 0xffff]!++;
+    let sum = 0;
+    for (let d = 0; d < counts.length; d++) {
+      const c = counts[d]!;
+      counts[d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < k.length; i++) {
+      const at = counts[(k[i]! >>> shift) & 0xffff]!++;
+      k2[at] = k[i]!;
+      v2[at] = v[i]!;
+    }
+    [k, k2] = [k2, k];
+    [v, v2] = [v2, v];
+  }
+  return { keys: k, values: v };
+}
+
+/**
+ * Where each record is, by its index (records arrive in order 0, 1, 2, ...): its line as runs
+ * of (first index, line - index), which change only at blank lines, and for a streaming reader
+ * its byte offset and its character offset as runs of (first index, characters - bytes),
+ * which change only after non-ASCII text or a CRLF line end.
+ */
+export class RecordLocations {
   private readonly lineRuns: number[] = [];
+  private readonly charRuns: number[] = [];
+  private readonly byteOffsets = new Float64Log();
 
-  constructor(expected = 0) {
-    this.keys = new Int32Array(slotsFor(expected));
-    this.records = new Int32Array(this.keys.length).fill(EMPTY);
-    this.offsets = new Float64Array(0);
-    this.lengths = new Int32Array(0);
-    this.expected = expected;
+  add(index: number, line: number, charOffset: number, byteOffset?: number): void {
+    appendRun(this.lineRuns, index, line - index);
+    if (byteOffset === undefined) return;
+    this.byteOffsets.push(byteOffset);
+    appendRun(this.charRuns, index, charOffset - byteOffset);
   }
 
-  private readonly expected: number;
-
-  /** Notes where the next record is (call once per record, in order). */
-  locate(place: PlaceFields): void {
-    const index = place.index;
-    const delta = place.line - index;
-    if (this.lineRuns.length === 0 || this.lineRuns[this.lineRuns.length - 1] !== delta) this.lineRuns.push(index, delta);
-    if (place.byteOffset !== undefined) {
-      if (index >= this.offsets.length) {
-        const length = Math.max(index + 1, Math.ceil(this.offsets.length * 1.5), this.expected, 1024);
-        this.offsets = grown(this.offsets, length);
-        this.lengths = grown(this.lengths, length);
-      }
-      this.offsets[index] = place.byteOffset;
-      this.lengths[index] = place.byteLength ?? 0;
-    }
-    this.located = index + 1;
+  line(index: number): number {
+    return index + runValue(this.lineRuns, index);
   }
 
-  add(key: number, index: number): void {
-    if ((this.used + 1) * SLOTS_PER_ENTRY >= this.records.length) this.grow();
-    this.insert(this.keys, this.records, key | 0, index);
-    this.used++;
+  byteOffset(index: number): number {
+    return this.byteOffsets.get(index);
   }
 
-  /** The first record under `key` that `accept` takes, in the order they were added. */
-  find(key: number, accept: (place: PlaceFields) => boolean): PlaceFields | undefined {
-    const k = key | 0;
-    const n = this.records.length;
-    for (let i = slotOf(k, n); this.records[i] !== EMPTY; i = i + 1 === n ? 0 : i + 1) {
-      if (this.keys[i] !== k) continue;
-      const place = this.place(this.records[i]!);
-      if (accept(place)) return place;
-    }
-    return undefined;
+  charOffset(index: number): number {
+    return this.byteOffsets.get(index) + runValue(this.charRuns, index);
   }
+}
 
-  place(index: number): PlaceFields {
-    // The last run starting at or before `index`.
-    let low = 0;
-    let high = this.lineRuns.length / 2 - 1;
-    while (low < high) {
-      const mid = (low + high + 1) >> 1;
-      if (this.lineRuns[2 * mid]! <= index) low = mid;
-      else high = mid - 1;
-    }
-    const place: PlaceFields = { index, line: index + this.lineRuns[2 * low + 1]! };
-    if (index < this.offsets.length && index < this.located) {
-      place.byteOffset = this.offsets[index]!;
-      place.byteLength = this.lengths[index]!;
-    }
-    return place;
-  }
+function appendRun(runs: number[], index: number, value: number): void {
+  if (runs.length === 0 || runs[runs.length - 1] !== value) runs.push(index, value);
+}
 
-  private insert(keys: Int32Array, records: Int32Array, key: number, index: number): void {
-    const n = records.length;
-    let i = slotOf(key, n);
-    while (records[i] !== EMPTY) i = i + 1 === n ? 0 : i + 1;
-    keys[i] = key;
-    records[i] = index;
+/** The value of the last run starting at or before `index`. */
+function runValue(runs: number[], index: number): number {
+  let low = 0;
+  let high = runs.length / 2 - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if (runs[2 * mid]! <= index) low = mid;
+    else high = mid - 1;
   }
-
-  private grow(): void {
-    const keys = new Int32Array(slotsFor(this.used * 1.5));
-    const records = new Int32Array(keys.length).fill(EMPTY);
-    // Re-inserted in record order, so records under one key stay in the order they were added.
-    const order: number[] = [];
-    for (let i = 0; i < this.records.length; i++) if (this.records[i] !== EMPTY) order.push(i);
-    order.sort((a, b) => this.records[a]! - this.records[b]!);
-    for (const slot of order) this.insert(keys, records, this.keys[slot]!, this.records[slot]!);
-    this.keys = keys;
-    this.records = records;
-  }
+  return runs[2 * low + 1]!;
 }

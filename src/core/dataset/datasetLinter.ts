@@ -1,5 +1,5 @@
 import type { LintOptions } from './lintRules.ts';
-import { FingerprintSet, PairIndex } from './compactTables.ts';
+import { countDistinct, Float64Log, Int32Log, sortByKey } from './compactTables.ts';
 import { pairKey } from './textHash.ts';
 import type { RecordProblem, RecordSummary } from './recordAnalysis.ts';
 import type { NormalizedRecord, RecordFormat } from './types.ts';
@@ -21,34 +21,33 @@ export interface DatasetStats {
   chosenLongerRate: number | null;
 }
 
-/** Where a record is, so dataset-level problems can name the earlier record they collide with. */
-export interface RecordPlace {
-  index: number;
-  line: number;
-  /** Where a streaming reader can find the record's bytes again. */
-  byteOffset?: number;
-  byteLength?: number;
-}
-
 /**
- * Confirms that an earlier record really has the current record's texts ('same') or its
- * answers the other way round ('swapped'). Records are matched by cheap keys first; only a
- * match is confirmed, against the real texts.
+ * Confirms that two records (by index, the earlier first) really have the same texts ('same')
+ * or the same with the answers the other way round ('swapped'). Records are matched by cheap
+ * keys first; only a match is confirmed, against the real texts.
  */
-export type PairComparer = (earlier: RecordPlace, relation: 'same' | 'swapped') => boolean;
+export type PairComparer = (earlier: number, later: number, relation: 'same' | 'swapped') => boolean;
 
-/** A dataset-level problem about one record: the same shape as a record's own problems. */
-export type CrossRecordProblem = RecordProblem;
+/** A record that repeats or contradicts an earlier one. */
+export interface CrossRecordFinding {
+  code: 'duplicate-record' | 'contradicting-pairs';
+  index: number;
+  earlier: number;
+}
 
 /**
  * Accumulates what needs more than one record: duplicates, contradictions, statistics and
  * length bias. It keeps only fingerprints and running sums, never the texts, so memory stays
- * small however big the file.
+ * small however big the file: a few numbers per record, appended in order (compactTables.ts),
+ * and the records that share a key are found once at the end, by sorting.
  */
 export class DatasetLinter {
-  /** First occurrences by cheap key; more than one place only when different pairs share a key. */
-  private readonly firstOfPair: PairIndex;
-  private readonly prompts: FingerprintSet;
+  private readonly promptKeys = new Float64Log();
+  /** Per pair record, in order: its index, its key, and the key of its swapped pair (-1: answers identical). */
+  private readonly pairIndexes = new Int32Log();
+  private readonly pairKeys = new Int32Log();
+  private readonly swappedKeys = new Int32Log();
+  private distinctPrompts: number | undefined;
   private readonly formats: Partial<Record<RecordFormat, number>> = {};
   private records = 0;
   private validRecords = 0;
@@ -61,28 +60,21 @@ export class DatasetLinter {
   private chosenLonger = 0;
   private lengthDiffers = 0;
 
-  /** `expectedRecords`: a guess of the file's record count, to size the tables once. */
-  constructor(
-    private readonly options: LintOptions,
-    expectedRecords = 0,
-  ) {
-    this.firstOfPair = new PairIndex(expectedRecords);
-    this.prompts = new FingerprintSet(expectedRecords);
-  }
+  constructor(private readonly options: LintOptions) {}
 
-  /** Counts a record; returns problems it has with records seen before it. */
-  add(place: RecordPlace, summary: RecordSummary | undefined, compare: PairComparer): CrossRecordProblem[] {
+  /** Counts record `index` (records come in order). */
+  add(index: number, summary: RecordSummary | undefined): void {
     this.records++;
-    this.firstOfPair.locate(place);
-    if (!summary) return [];
+    if (!summary) return;
     this.validRecords++;
     this.formats[summary.format] = (this.formats[summary.format] ?? 0) + 1;
-    this.prompts.add(summary.promptKey);
+    this.promptKeys.push(summary.promptKey);
+    this.distinctPrompts = undefined;
     this.promptChars += summary.promptLength;
     if (summary.format === 'candidates') {
       this.candidateRecords++;
       if (summary.labeled) this.labeledCandidateRecords++;
-      return [];
+      return;
     }
     this.pairs++;
     const chosenLength = summary.chosenLength!;
@@ -93,24 +85,71 @@ export class DatasetLinter {
       this.lengthDiffers++;
       if (chosenLength > rejectedLength) this.chosenLonger++;
     }
+    this.pairIndexes.push(index);
+    this.pairKeys.push(pairKey(summary.promptKey, summary.chosenKey!, summary.rejectedKey!));
+    this.swappedKeys.push(summary.chosenKey !== summary.rejectedKey ? pairKey(summary.promptKey, summary.rejectedKey!, summary.chosenKey!) : -1);
+  }
 
-    const problems: CrossRecordProblem[] = [];
-    const key = pairKey(summary.promptKey, summary.chosenKey!, summary.rejectedKey!);
-    const earlier = this.firstOfPair.find(key, (place) => compare(place, 'same'));
-    if (earlier) {
-      if (!this.options.disabled.has('duplicate-record'))
-        problems.push(crossProblem('duplicate-record', `Duplicate of record ${earlier.index + 1} (line ${earlier.line})`));
-      return problems;
+  /**
+   * Duplicates (a record with the texts of an earlier one) and contradictions (the texts of an
+   * earlier record with chosen and rejected swapped; a duplicate is not checked for those), each
+   * naming the first earlier record that confirms it, in record order.
+   */
+  crossRecordFindings(compare: PairComparer): CrossRecordFinding[] {
+    const n = this.pairKeys.length;
+    if (n < 2) return [];
+    const indexOf = (position: number) => this.pairIndexes.get(position);
+    const positions = new Int32Array(n);
+    for (let i = 0; i < n; i++) positions[i] = i;
+    const byKey = sortByKey(this.pairKeys.toArray(), positions);
+    const findings: CrossRecordFinding[] = [];
+    const duplicate = new Set<number>();
+    for (let start = 0; start < n; ) {
+      let end = start + 1;
+      while (end < n && byKey.keys[end] === byKey.keys[start]) end++;
+      const firsts: number[] = [];
+      for (let g = start; g < end && end - start > 1; g++) {
+        const position = byKey.values[g]!;
+        const earlier = firsts.find((f) => compare(indexOf(f), indexOf(position), 'same'));
+        if (earlier === undefined) firsts.push(position);
+        else {
+          duplicate.add(position);
+          findings.push({ code: 'duplicate-record', index: indexOf(position), earlier: indexOf(earlier) });
+        }
+      }
+      start = end;
     }
-    this.firstOfPair.add(key, place.index);
-    if (summary.chosenKey !== summary.rejectedKey && !this.options.disabled.has('contradicting-pairs')) {
-      const reversed = this.firstOfPair.find(pairKey(summary.promptKey, summary.rejectedKey!, summary.chosenKey!), (p) => compare(p, 'swapped'));
-      if (reversed)
-        problems.push(
-          crossProblem('contradicting-pairs', `Contradicts record ${reversed.index + 1} (line ${reversed.line}): same prompt and answers, with chosen and rejected swapped`),
-        );
+    // Each record's swapped key against the keys of the records before it, by a merge of the two sorted lists.
+    const swapped = this.swappedKeys.toArray();
+    // (sortByKey sorts in place: byKey's arrays are the ones it was given.)
+    const checkedPositions = new Int32Array(n);
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      if (swapped[i] === -1 || duplicate.has(i)) continue;
+      swapped[m] = swapped[i]!;
+      checkedPositions[m++] = i;
     }
-    return problems;
+    const bySwapped = sortByKey(swapped.subarray(0, m), checkedPositions.subarray(0, m));
+    let p = 0;
+    for (let s = 0; s < bySwapped.keys.length; ) {
+      const key = bySwapped.keys[s]!;
+      let sEnd = s + 1;
+      while (sEnd < bySwapped.keys.length && bySwapped.keys[sEnd] === key) sEnd++;
+      while (p < n && byKey.keys[p]! < key) p++;
+      let pEnd = p;
+      while (pEnd < n && byKey.keys[pEnd] === key) pEnd++;
+      if (pEnd > p) {
+        const firsts: number[] = [];
+        for (let g = p; g < pEnd; g++) if (!duplicate.has(byKey.values[g]!)) firsts.push(byKey.values[g]!);
+        for (let t = s; t < sEnd; t++) {
+          const position = bySwapped.values[t]!;
+          const earlier = firsts.find((f) => f < position && compare(indexOf(f), indexOf(position), 'swapped'));
+          if (earlier !== undefined) findings.push({ code: 'contradicting-pairs', index: indexOf(position), earlier: indexOf(earlier) });
+        }
+      }
+      s = sEnd;
+    }
+    return findings.filter((f) => !this.options.disabled.has(f.code)).sort((a, b) => a.index - b.index);
   }
 
   stats(): DatasetStats {
@@ -122,7 +161,7 @@ export class DatasetLinter {
       candidateRecords: this.candidateRecords,
       labeledCandidateRecords: this.labeledCandidateRecords,
       formats: { ...this.formats },
-      uniquePrompts: this.prompts.size,
+      uniquePrompts: (this.distinctPrompts ??= countDistinct(this.promptKeys.toArray())),
       meanPromptLength: mean(this.promptChars, this.validRecords),
       meanChosenLength: mean(this.chosenChars, this.pairs),
       meanRejectedLength: mean(this.rejectedChars, this.pairs),
@@ -152,10 +191,6 @@ export class DatasetLinter {
     }
     return problems;
   }
-}
-
-function crossProblem(code: string, message: string): CrossRecordProblem {
-  return { severity: 'warning', code, message, pointer: '', offset: 0, length: 0 };
 }
 
 /** The format a file is in: the only one its records use, or 'mixed'. */

@@ -1,4 +1,4 @@
-import { DatasetLinter, dominantFormat, type DatasetStats, type PairComparer, type RecordPlace } from './datasetLinter.ts';
+import { DatasetLinter, dominantFormat, type DatasetStats, type PairComparer } from './datasetLinter.ts';
 import type { LintOptions } from './lintRules.ts';
 import type { RecordAnalysis, RecordProblem } from './recordAnalysis.ts';
 import type { FileIssue, RecordSpan } from './recordSpans.ts';
@@ -26,9 +26,8 @@ export class DatasetValidation {
   constructor(
     options: LintOptions,
     private kind: FileKind,
-    expectedRecords = 0,
   ) {
-    this.linter = new DatasetLinter(options, expectedRecords);
+    this.linter = new DatasetLinter(options);
   }
 
   setKind(kind: FileKind): void {
@@ -39,13 +38,10 @@ export class DatasetValidation {
     this.problems.push({ severity: 'error', code: issue.code, message: issue.message, line: issue.line, column: issue.column, offset: issue.offset, length: issue.length, pointer: '' });
   }
 
-  /** Adds a record that was analysed on its own; returns the problems located in the file. */
-  addRecord(span: RecordSpan, analysis: RecordAnalysis, compare: PairComparer, place: RecordPlace = { index: span.index, line: span.line }): Problem[] {
-    const cross = this.linter.add(place, analysis.summary, compare);
-    if (analysis.problems.length === 0 && cross.length === 0) return [];
-    const located = [...analysis.problems, ...cross.map((p) => ({ ...p, length: span.length }))].map((p) => locateInFile(span, p));
-    for (const problem of located) this.problems.push(problem);
-    return located;
+  /** Adds a record that was analysed on its own (records come in order). */
+  addRecord(span: RecordSpan, analysis: RecordAnalysis): void {
+    this.linter.add(span.index, analysis.summary);
+    for (const problem of analysis.problems) this.problems.push(locateInFile(span, problem));
   }
 
   /** Records an extra problem (such as invalid UTF-8 on a line) against a record. */
@@ -53,7 +49,21 @@ export class DatasetValidation {
     this.problems.push(problem);
   }
 
-  finish(): ValidationResult {
+  /**
+   * Problems between records (duplicates, contradictions: `compare` confirms a match of cheap
+   * keys against the texts, `spanOf` says where a record is), of the file as a whole, and the
+   * statistics.
+   */
+  finish(cross: { compare: PairComparer; spanOf: (index: number) => RecordSpan }): ValidationResult {
+    for (const finding of this.linter.crossRecordFindings(cross.compare)) {
+      const span = cross.spanOf(finding.index);
+      const earlier = cross.spanOf(finding.earlier);
+      const message =
+        finding.code === 'duplicate-record'
+          ? `Duplicate of record ${finding.earlier + 1} (line ${earlier.line})`
+          : `Contradicts record ${finding.earlier + 1} (line ${earlier.line}): same prompt and answers, with chosen and rejected swapped`;
+      this.problems.push(locateInFile(span, { severity: 'warning', code: finding.code, message, pointer: '', offset: 0, length: span.length }));
+    }
     for (const p of this.linter.datasetProblems()) {
       this.problems.push({ ...p, line: 1, column: 1, offset: 0, length: 0 });
     }

@@ -2,7 +2,9 @@ import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { DatasetValidation, type ValidationResult } from './datasetValidation.ts';
 import { DEFAULT_LINT_OPTIONS, type LintOptions } from './lintRules.ts';
 import { analyzeRecord, type RecordAnalysis } from './recordAnalysis.ts';
-import { samePairTexts, type RecordPlace } from './datasetLinter.ts';
+import { RecordLocations } from './compactTables.ts';
+import { samePairTexts } from './datasetLinter.ts';
+import type { RecordSpan } from './recordSpans.ts';
 import { validateText, fileKindOf } from './validateText.ts';
 
 const CHUNK_BYTES = 8 * 1024 * 1024;
@@ -24,7 +26,7 @@ export function validateFile(path: string, options: LintOptions = DEFAULT_LINT_O
   if (utf16) {
     const validation = new DatasetValidation(options, kind);
     validation.addFileIssue({ code: 'utf16-file', message: `This file is ${utf16}: save it as UTF-8 (in VS Code: the encoding in the status bar → Save with Encoding → UTF-8)`, offset: 0, length: 0, line: 1, column: 1 });
-    return validation.finish();
+    return validation.finish({ compare: () => false, spanOf: () => ({ index: 0, line: 1, column: 1, offset: 0, length: 0, source: '' }) });
   }
   // NUL bytes in a file that does not start like JSON Lines: read whole, so the one binary-file error is reported.
   if (kind !== 'jsonl' || looksLikeJsonArray(head) || (head.includes(0) && head.toString('latin1').trimStart()[0] !== '{')) {
@@ -45,15 +47,7 @@ export function validateFile(path: string, options: LintOptions = DEFAULT_LINT_O
     const { records: _records, ...summary } = result;
     return summary;
   }
-  return validateJsonlStream(path, options, estimateRecords(head, statSync(path).size));
-}
-
-/** Records a file of `size` bytes holds, judged by the lines of its first bytes. */
-function estimateRecords(head: Buffer, size: number): number {
-  let lines = 0;
-  for (let i = head.indexOf(10); i !== -1; i = head.indexOf(10, i + 1)) lines++;
-  if (lines === 0) return 0;
-  return Math.ceil((size / head.length) * lines * 1.05);
+  return validateJsonlStream(path, options);
 }
 
 function readHead(path: string): Buffer {
@@ -97,19 +91,26 @@ function firstInvalidUtf8(bytes: Buffer): number {
   return -1;
 }
 
-function validateJsonlStream(path: string, options: LintOptions, expectedRecords: number): ValidationResult {
-  const validation = new DatasetValidation(options, 'jsonl', expectedRecords);
+function validateJsonlStream(path: string, options: LintOptions): ValidationResult {
+  const validation = new DatasetValidation(options, 'jsonl');
+  const locations = new RecordLocations();
   const fd = openSync(path, 'r');
   let line = 1;
   let offset = 0;
   let index = 0;
   let sawContent = false;
   let fileOffset = 0;
-  // Only a record whose cheap keys match an earlier one's is read again, to compare the texts.
-  const compareWithEarlier = (current: RecordAnalysis) => (earlier: RecordPlace, relation: 'same' | 'swapped') => {
-    const again = Buffer.alloc(earlier.byteLength!);
-    readSync(fd, again, 0, again.length, earlier.byteOffset!);
-    return samePairTexts(analyzeRecord(again.toString('utf8'), options).normalized, current.normalized, relation);
+  // No record is kept: the few whose cheap keys match another's are read again at the end, to
+  // compare the texts (and to say where they are).
+  const readRecord = (index: number): RecordSpan => {
+    const source = readLineAt(fd, locations.byteOffset(index));
+    return { index, line: locations.line(index), column: 1, offset: locations.charOffset(index), length: source.length, source };
+  };
+  const again = new Map<number, RecordAnalysis>();
+  const analysisOf = (index: number) => {
+    let analysis = again.get(index);
+    if (!analysis) again.set(index, (analysis = analyzeRecord(readRecord(index).source, options)));
+    return analysis;
   };
   const visitLine = (bytes: Buffer, start: number, end: number, isFirst: boolean) => {
     const lineOffset = fileOffset + start;
@@ -123,8 +124,8 @@ function validateJsonlStream(path: string, options: LintOptions, expectedRecords
       sawContent = true;
       const span = { index: index++, line, column: 1, offset, length: source.length, source };
       const analysis = analyzeRecord(source, options);
-      const place = { index: span.index, line, byteOffset: lineOffset + (from - start), byteLength: to - from };
-      validation.addRecord(span, analysis, compareWithEarlier(analysis), place);
+      locations.add(span.index, line, offset, lineOffset + (from - start));
+      validation.addRecord(span, analysis);
       if (source.includes('\uFFFD')) reportInvalidUtf8(validation, bytes.subarray(from, to), span);
     }
     offset += source.length + (hadCarriageReturn ? 2 : 1);
@@ -181,11 +182,28 @@ function validateJsonlStream(path: string, options: LintOptions, expectedRecords
     }
     if (overlong) endOverlong();
     else if (kept > 0) visitLine(buffer, 0, kept, first);
+    if (!sawContent) validation.addFileIssue({ code: 'empty-file', message: 'The file is empty: it holds no records', offset: 0, length: 0, line: 1, column: 1 });
+    return validation.finish({ compare: (earlier, later, relation) => samePairTexts(analysisOf(earlier).normalized, analysisOf(later).normalized, relation), spanOf: readRecord });
   } finally {
     closeSync(fd);
   }
-  if (!sawContent) validation.addFileIssue({ code: 'empty-file', message: 'The file is empty: it holds no records', offset: 0, length: 0, line: 1, column: 1 });
-  return validation.finish();
+}
+
+/** The line that starts at byte `position` (without its line end). */
+function readLineAt(fd: number, position: number): string {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(64 * 1024);
+    const read = readSync(fd, chunk, 0, chunk.length, position + total);
+    const newline = chunk.subarray(0, read).indexOf(10);
+    const end = newline === -1 ? read : newline;
+    chunks.push(chunk.subarray(0, end));
+    total += end;
+    if (newline !== -1 || read === 0 || total > MAX_LINE_BYTES) break;
+  }
+  const line = Buffer.concat(chunks);
+  return line.toString('utf8', 0, line.length > 0 && line[line.length - 1] === 13 ? line.length - 1 : line.length);
 }
 
 /** U+FFFD may be in the file on purpose; only bytes that fail strict decoding are an error. */

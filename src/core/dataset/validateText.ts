@@ -29,11 +29,16 @@ function* validationSteps(text: string, fileName: string, options: LintOptions, 
   const records: TextValidationResult['records'] = [];
   for (const span of split.spans) {
     const analysis = analyze(span.source);
-    validation.addRecord(span, analysis, (earlier, relation) => samePairTexts(records[earlier.index]?.analysis.normalized, analysis.normalized, relation));
+    validation.addRecord(span, analysis);
     records.push({ span, analysis });
     yield;
   }
-  return { ...validation.finish(), records };
+  const byIndex = (index: number) => records[index]!;
+  const result = validation.finish({
+    compare: (earlier, later, relation) => samePairTexts(byIndex(earlier).analysis.normalized, byIndex(later).analysis.normalized, relation),
+    spanOf: (index) => byIndex(index).span,
+  });
+  return { ...result, records };
 }
 
 /**
