@@ -1,4 +1,5 @@
-import { closeSync, mkdirSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { makeDirs } from '../core/files/makeDirs.ts';
+import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../core/files/atomicWrite.ts';
 import { BACKEND_CHAIN, initBackend, type BackendRequest } from '../trainer/backend/index.ts';
@@ -118,7 +119,7 @@ export async function logpsCommand(args: string[], io: CliStreams): Promise<numb
     const lines = dataset.records.map((r, i) =>
       JSON.stringify({ index: r.index, prompt_ids: r.promptIds, chosen_ids: r.chosenIds, rejected_ids: r.rejectedIds, chosen_logps: scores[i]!.chosenLogps, rejected_logps: scores[i]!.rejectedLogps }),
     );
-    mkdirSync(dirname(outPath), { recursive: true });
+    makeDirs(dirname(outPath));
     writeFileAtomic(outPath, lines.map((l) => l + '\n').join(''));
     // A NaN or infinite log-probability (written as null) is a record the model could not score.
     const unscored = dataset.records.filter((_, i) => !Number.isFinite(scores[i]!.chosenLogps) || !Number.isFinite(scores[i]!.rejectedLogps));

@@ -1,4 +1,5 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { makeDirs } from '../core/files/makeDirs.ts';
+import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createSampleJsonl, createSampleRecords, type SampleFormat } from '../core/dataset/sampleDataset.ts';
 import { writeFileAtomic } from '../core/files/atomicWrite.ts';
@@ -45,7 +46,7 @@ export async function sampleCommand(args: string[], io: CliStreams): Promise<num
   }
   const text = /\.json$/i.test(out) ? JSON.stringify(createSampleRecords(count, format, seed), null, 2) + '\n' : createSampleJsonl(count, format, seed);
   try {
-    mkdirSync(dirname(out), { recursive: true });
+    makeDirs(dirname(out));
     writeFileAtomic(out, text);
   } catch (error) {
     io.err.write(`dpo-studio: cannot write ${out}: ${(error as Error).message}\n`);

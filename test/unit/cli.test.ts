@@ -200,3 +200,12 @@ describe('commands that write a file never replace one of the user\'s', () => {
     assert.equal(run('logps', '--model', model, '--data', data, '--out', out).code, 0, 'its own earlier output is replaced');
   });
 });
+
+describe('a folder that cannot be made', () => {
+  // Node's mkdirSync(..., { recursive: true }) spins forever on such a path (under /proc).
+  it('is an error at once, not a hang', { skip: !existsSync('/proc/self') }, () => {
+    const r = spawnSync(process.execPath, [CLI, 'sample', '/proc/dpo-studio-test/out.jsonl'], { encoding: 'utf8', timeout: 20000 });
+    assert.equal(r.status, 2, r.error?.message);
+    assert.match(r.stderr, /cannot write \/proc\/dpo-studio-test\/out\.jsonl: ENOENT/);
+  });
+});

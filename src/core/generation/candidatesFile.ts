@@ -1,4 +1,5 @@
-import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { makeDirs } from '../files/makeDirs.ts';
+import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { acquireLock, lockBeside, type HeldLock } from '../files/fileLock.ts';
 import { dirname } from 'node:path';
 import { forEachJsonlLine } from '../dataset/recordSpans.ts';
@@ -104,7 +105,7 @@ export class CandidatesWriter {
       const input = statSync(options.inputPath, { throwIfNoEntry: false });
       if (input && input.ino === existing.ino && input.dev === existing.dev) throw new CandidatesFileError(`${path} is the prompts file itself: write the candidates to another file`);
     }
-    mkdirSync(dirname(path), { recursive: true });
+    makeDirs(dirname(path));
     const lock = acquireLock(lockBeside(path), 'dpo-studio generate', path);
     try {
       const resume: ResumeState = { doneKeys: new Set(), records: 0, unreadableLines: [] };

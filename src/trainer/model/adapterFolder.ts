@@ -1,5 +1,6 @@
+import { makeDirs } from '../../core/files/makeDirs.ts';
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/files/atomicWrite.ts';
 import type { CausalLM } from './causalLM.ts';
@@ -130,7 +131,7 @@ export function loadAdapter(dir: string, model: CausalLM, options: { trainable?:
 
 /** Writes the adapter in PEFT's layout (each file atomically). */
 export function saveAdapter(dir: string, adapter: LoraAdapter): void {
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const tensors = [...adapter.layers].flatMap(([path, layer]) => [
     { name: `${KEY_PREFIX}${path}.lora_A.weight`, shape: layer.a.shape, data: () => layer.a.dataSync() as Float32Array },
     { name: `${KEY_PREFIX}${path}.lora_B.weight`, shape: layer.b.shape, data: () => layer.b.dataSync() as Float32Array },

@@ -1,3 +1,4 @@
+import { makeDirs } from '../../core/files/makeDirs.ts';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SAMPLE_ITEMS } from '../../core/dataset/sampleContent.ts';
@@ -142,7 +143,7 @@ export function initModel(dir: string, options: InitModelOptions): InitModelResu
   if (config.vocabSize < tokenizerVocab) throw new Error(`vocab_size ${config.vocabSize} is smaller than the tokenizer's ${tokenizerVocab} tokens`);
   const specs = parameterSpecs(config);
 
-  mkdirSync(dirname(target), { recursive: true });
+  makeDirs(dirname(target));
   const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
   mkdirSync(temp);
   try {

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { makeDirs } from '../../core/files/makeDirs.ts';
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -13,7 +14,7 @@ export function writeFolderAtomic(target: string, fill: (dir: string) => void): 
   const name = basename(target);
   const temp = join(parent, `.${name}.tmp-${process.pid}`);
   rmSync(temp, { recursive: true, force: true });
-  mkdirSync(temp, { recursive: true });
+  makeDirs(temp);
   try {
     fill(temp);
     if (existsSync(target)) {

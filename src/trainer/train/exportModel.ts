@@ -1,5 +1,6 @@
+import { makeDirs } from '../../core/files/makeDirs.ts';
 import * as tf from '@tensorflow/tfjs-core';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { acquireLock, describeHolder, liveLockHolder, lockBeside, lockInside } from '../../core/files/fileLock.ts';
@@ -124,7 +125,7 @@ function intoFolder(out: string, source: string, options: { force: boolean; kind
     if (!existsSync(join(target, EXPORT_MARKER)))
       throw new Error(`${out} was not written by dpo-studio export (it has no ${EXPORT_MARKER}): --force replaces only an earlier export. Move or delete it yourself, or choose another --out`);
   }
-  writing('the exported model', target, () => mkdirSync(dirname(target), { recursive: true }));
+  writing('the exported model', target, () => makeDirs(dirname(target)));
   const lock = acquireLock(lockBeside(target), 'dpo-studio export', `--out ${out}`);
   try {
     writing('the exported model', target, () =>

@@ -1,4 +1,5 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { makeDirs } from '../../core/files/makeDirs.ts';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/files/atomicWrite.ts';
 import { parseTrainerEvents } from '../../core/training/trainerEventStream.ts';
@@ -33,7 +34,7 @@ function previousRunFiles(outputDir: string): string[] {
 export function ensureOutputDir(outputDir: string): boolean {
   const existing = writing('the output directory', outputDir, () => statSync(outputDir, { throwIfNoEntry: false }));
   if (existing && !existing.isDirectory()) throw new TrainingSetupError(`training.output_dir ${outputDir} is a file, not a directory`);
-  writing('the output directory', outputDir, () => mkdirSync(outputDir, { recursive: true }));
+  writing('the output directory', outputDir, () => makeDirs(outputDir));
   const probe = join(outputDir, `.write-test-${process.pid}`);
   writing('into the output directory', outputDir, () => writeFileAtomic(probe, 'ok'));
   rmSync(probe, { force: true });

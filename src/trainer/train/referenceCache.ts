@@ -1,5 +1,6 @@
+import { makeDirs } from '../../core/files/makeDirs.ts';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/files/atomicWrite.ts';
 import { weightFiles } from '../model/modelFolder.ts';
@@ -121,7 +122,7 @@ export function writeReferenceCache(outputDir: string, key: string, dataset: Loa
     }),
   };
   writing('the reference cache', path, () => {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     writeFileAtomic(path, JSON.stringify(file) + '\n');
   });
   return path;
