@@ -108,7 +108,10 @@ test('DPO: Train plots the loss live; terminating the task or Stop checkpoints, 
   assert.match(LONGER_DEMO_CONFIG, new RegExp(`num_epochs: ${EPOCHS}`), 'the sample config still sets num_epochs: 2');
   await withVSCode(t, { ...sampleWorkspace(), files: { '.vscode/tasks.json': TASKS_JSON, [CONFIG]: LONGER_DEMO_CONFIG } }, async (vs) => {
     await vs.waitForActivation();
+    // Typed and Enter, as a person does (runCommand fails if Enter would run another command):
+    // what opens is Train's own pick of a config.
     await vs.runCommand('DPO: Train');
+    await vs.waitFor('the quick pick of "DPO: Train"', async () => (await vs.page.locator('.quick-input-widget .quick-input-title').textContent())?.trim() === 'DPO: Train');
     await vs.pickQuickInputItem(CONFIG);
 
     // The dashboard opens on the new run and its loss chart fills while the trainer runs.
