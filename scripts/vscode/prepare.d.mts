@@ -21,3 +21,10 @@ export function prepare(options?: { browser?: boolean; force?: boolean }): Promi
   cacheDir: string;
 }>;
 export function codeServerEnv(dir: string, base?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+export interface MissingPackage {
+  what: string;
+  apt: string;
+}
+export function missingBuildPackages(probe?: { exists: (path: string) => boolean; command: (name: string) => boolean }): MissingPackage[];
+export function aptCommand(missing: MissingPackage[], uid?: number): string;
+export function codeServerInstalled(): boolean;

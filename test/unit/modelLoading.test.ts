@@ -93,9 +93,30 @@ describe('safetensors', () => {
     assert.throws(() => file.readFloat32('ids'), /"ids" has dtype I64/);
     file.close();
   });
+
+  it('refuses tensors that overlap each other (the format forbids it)', () => {
+    const path = join(dir, 'overlap.safetensors');
+    const json = Buffer.from(JSON.stringify({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } }));
+    const prefix = Buffer.alloc(8);
+    prefix.writeBigUInt64LE(BigInt(json.length));
+    writeFileSync(path, Buffer.concat([prefix, json, Buffer.alloc(16)]));
+    assert.throws(() => SafetensorsFile.open(path), (e: Error) => e instanceof SafetensorsError && /overlap\.safetensors .*tensors "a" and "b" overlap \(bytes 0-16 and 8-16 of the data\)/.test(e.message));
+  });
 });
 
 describe('model folders', () => {
+  it('never loads a shard from outside the model folder', () => {
+    initModel(join(dir, 'escape'), { arch: 'llama', seed: 5, shards: 2 });
+    initModel(join(dir, 'elsewhere'), { arch: 'llama', seed: 6 });
+    const indexPath = join(dir, 'escape', 'model.safetensors.index.json');
+    const index = JSON.parse(readFileSync(indexPath, 'utf8'));
+    for (const outside of ['../elsewhere/model.safetensors', join(dir, 'elsewhere', 'model.safetensors'), 'sub/../model-00001-of-00002.safetensors']) {
+      const name = Object.keys(index.weight_map)[0]!;
+      writeFileSync(indexPath, JSON.stringify({ ...index, weight_map: { ...index.weight_map, [name]: outside } }));
+      assert.throws(() => loadModel(join(dir, 'escape')), (e: Error) => e instanceof ModelFolderError && e.message.includes(`weight_map names ${JSON.stringify(outside)}, which is not a file name in`), outside);
+    }
+  });
+
   it('loads a sharded checkpoint through its index, giving the same log-probs as one file', () => {
     initModel(join(dir, 'single'), { arch: 'llama', seed: 5 });
     initModel(join(dir, 'sharded'), { arch: 'llama', seed: 5, shards: 3 });

@@ -176,6 +176,9 @@ export interface ExportOptions {
 }
 
 export function exportTrained(source: string, out: string, options: ExportOptions): ExportResult {
+  const stat = statSync(source, { throwIfNoEntry: false });
+  if (!stat) throw new Error(`${source}: no such folder (give a run's final/ or checkpoint-<step>/ folder, or an adapter folder)`);
+  if (!stat.isDirectory()) throw new Error(`${source} is a file: give a run's final/ or checkpoint-<step>/ folder, or an adapter folder`);
   if (isAdapterFolder(source) && !options.merge) {
     intoFolder(out, source, { force: options.force, kind: 'adapter' }, (dir) => {
       for (const file of [ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE]) copyFileSync(join(source, file), join(dir, file));
