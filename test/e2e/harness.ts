@@ -279,7 +279,12 @@ export class VSCodeSession {
 
   /** Waits for a quick-input row labelled `label` and picks it (Enter if focused, else click). */
   async pickQuickInputItem(label: string, { timeoutMs = TIMEOUTS.ui } = {}): Promise<void> {
-    const { index, focused } = await this.findQuickInputItem(label, { timeoutMs });
+    let { index, focused } = await this.findQuickInputItem(label, { timeoutMs });
+    if (!focused) {
+      // The list may still be settling (a stale row would vanish under the click).
+      await sleep(500);
+      ({ index, focused } = await this.findQuickInputItem(label, { timeoutMs }));
+    }
     if (focused) await this.page.keyboard.press('Enter');
     else await this.quickInput().locator('.quick-input-list .monaco-list-row').nth(index).click();
   }
@@ -348,7 +353,7 @@ export class VSCodeSession {
     await this.openQuickInput('Control+P', 'quick open to show', timeoutMs);
     await this.quickInput().locator('input').fill(rel, { timeout: timeoutMs });
     const rows = this.quickInput().locator('.quick-input-list .monaco-list-row');
-    const index = await waitFor(
+    const find = () => waitFor(
       `quick open to list ${rel}`,
       async () => {
         const entries = await rows.evaluateAll((els) =>
@@ -365,6 +370,12 @@ export class VSCodeSession {
       },
       { timeoutMs, intervalMs: 300 },
     );
+    let index = await find();
+    if (!index.focused) {
+      // The list may still be settling after the text was typed (a stale row would vanish under the click).
+      await sleep(500);
+      index = await find();
+    }
     if (index.focused) await page.keyboard.press('Enter');
     else await rows.nth(index.i).click();
     await waitFor(
