@@ -64,12 +64,12 @@ export class DatasetLinter {
 
   /** Counts record `index` (records come in order). */
   add(index: number, summary: RecordSummary | undefined): void {
+    if (this.distinctPrompts !== undefined) throw new Error('DatasetLinter.add after its statistics were taken');
     this.records++;
     if (!summary) return;
     this.validRecords++;
     this.formats[summary.format] = (this.formats[summary.format] ?? 0) + 1;
     this.promptKeys.push(summary.promptKey);
-    this.distinctPrompts = undefined;
     this.promptChars += summary.promptLength;
     if (summary.format === 'candidates') {
       this.candidateRecords++;
@@ -96,12 +96,15 @@ export class DatasetLinter {
    * naming the first earlier record that confirms it, in record order.
    */
   crossRecordFindings(compare: PairComparer): CrossRecordFinding[] {
+    // Called once, at the end: the logs are consumed (statistics are counted before they are).
+    this.uniquePrompts();
     const n = this.pairKeys.length;
     if (n < 2) return [];
-    const indexOf = (position: number) => this.pairIndexes.get(position);
+    const indexes = this.pairIndexes.drain();
+    const indexOf = (position: number) => indexes[position]!;
     const positions = new Int32Array(n);
     for (let i = 0; i < n; i++) positions[i] = i;
-    const byKey = sortByKey(this.pairKeys.toArray(), positions);
+    const byKey = sortByKey(this.pairKeys.drain(), positions);
     const findings: CrossRecordFinding[] = [];
     const duplicate = new Set<number>();
     for (let start = 0; start < n; ) {
@@ -120,8 +123,8 @@ export class DatasetLinter {
       start = end;
     }
     // Each record's swapped key against the keys of the records before it, by a merge of the two sorted lists.
-    const swapped = this.swappedKeys.toArray();
-    // (sortByKey sorts in place: byKey's arrays are the ones it was given.)
+    const swapped = this.swappedKeys.drain();
+    // (byKey holds on to positions' buffer: the checked positions get their own.)
     const checkedPositions = new Int32Array(n);
     let m = 0;
     for (let i = 0; i < n; i++) {
@@ -152,6 +155,11 @@ export class DatasetLinter {
     return findings.filter((f) => !this.options.disabled.has(f.code)).sort((a, b) => a.index - b.index);
   }
 
+  private uniquePrompts(): number {
+    this.distinctPrompts ??= countDistinct(this.promptKeys.drain());
+    return this.distinctPrompts;
+  }
+
   stats(): DatasetStats {
     const mean = (sum: number, n: number) => (n === 0 ? 0 : Math.round((sum / n) * 10) / 10);
     return {
@@ -161,7 +169,7 @@ export class DatasetLinter {
       candidateRecords: this.candidateRecords,
       labeledCandidateRecords: this.labeledCandidateRecords,
       formats: { ...this.formats },
-      uniquePrompts: (this.distinctPrompts ??= countDistinct(this.promptKeys.toArray())),
+      uniquePrompts: this.uniquePrompts(),
       meanPromptLength: mean(this.promptChars, this.validRecords),
       meanChosenLength: mean(this.chosenChars, this.pairs),
       meanRejectedLength: mean(this.rejectedChars, this.pairs),
