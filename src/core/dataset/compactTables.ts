@@ -7,7 +7,8 @@
  * records share a key) are answered once at the end by sorting.
  */
 
-const BLOCK = 1 << 16;
+const BLOCK_BITS = 16;
+const BLOCK = 1 << BLOCK_BITS;
 
 type NumberArray = Int32Array | Float64Array;
 
@@ -26,7 +27,7 @@ class BlockLog<T extends NumberArray> {
   }
 
   get(i: number): number {
-    return this.blocks[i >>> 16]![i & (BLOCK - 1)]!;
+    return this.blocks[i >>> BLOCK_BITS]![i & (BLOCK - 1)]!;
   }
 
   /** The values as one contiguous array, the blocks let go as they are copied (the log is empty after). */
@@ -38,13 +39,6 @@ class BlockLog<T extends NumberArray> {
     }
     this.blocks.length = 0;
     this.length = 0;
-    return out;
-  }
-
-  /** One contiguous copy of the values. */
-  toArray(): T {
-    const out = this.make(this.length);
-    for (let b = 0; b < this.blocks.length; b++) out.set(b === this.blocks.length - 1 ? (this.blocks[b]!.subarray(0, this.length - b * BLOCK) as T) : this.blocks[b]!, b * BLOCK);
     return out;
   }
 }
