@@ -314,10 +314,20 @@ export class VSCodeSession {
    * test) the command must be that first match: this fails, running nothing, when typing the
    * title would run another command. VS Code's own commands are not all first for their full
    * title ("File: Save" lists "File: Compare Active File with Saved" above it; a person presses
-   * Ctrl+S): those are picked by name from the typed list.
+   * Ctrl+S): those are filled in at once and picked by name, as before.
    */
   async runCommand(title: string, { timeoutMs = TIMEOUTS.ui } = {}): Promise<void> {
     const ours = title.startsWith('DPO:');
+    if (!ours) {
+      await this.openCommandPalette(title, { timeoutMs });
+      try {
+        await this.pickQuickInputItem(title, { timeoutMs });
+      } catch (err) {
+        await this.closeQuickInput().catch(() => undefined);
+        throw new Error(`Command "${title}" is not in the command palette: ${errorMessage(err)}`);
+      }
+      return;
+    }
     await this.openQuickInput('F1', 'the command palette to open', timeoutMs);
     const input = this.quickInput().locator('input');
     await input.fill('>', { timeout: timeoutMs });
@@ -328,10 +338,6 @@ export class VSCodeSession {
     } catch (err) {
       await this.closeQuickInput().catch(() => undefined);
       throw new Error(`Command "${title}" is not in the command palette: ${errorMessage(err)}`);
-    }
-    if (!ours) {
-      await this.pickQuickInputItem(title, { timeoutMs });
-      return;
     }
     if (!found.focused) {
       // The list may still be catching up with the last keystroke.
