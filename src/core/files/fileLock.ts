@@ -99,10 +99,14 @@ export function describeHolder(holder: LockHolder): string {
 
 /** The live holder of a lock, if any (a stale or absent lock gives undefined). */
 export function liveLockHolder(lockPath: string): LockHolder | undefined {
-  const holder = readHolder(lockPath);
-  if (holder === undefined) return undefined;
-  if (holder === 'torn') return isRecent(lockPath) ? { pid: 0, host: hostname(), started_at: 'just now', command: 'another dpo-studio process', token: '' } : undefined;
-  return holderIsAlive(holder) ? holder : undefined;
+  return liveHolderOf(lockPath, readHolder(lockPath));
+}
+
+/** Whether what was read from the lock file is a holder still at work; a torn file is one only while its creator may still be writing it. */
+function liveHolderOf(lockPath: string, read: LockHolder | 'torn' | undefined): LockHolder | undefined {
+  if (read === undefined) return undefined;
+  if (read === 'torn') return isRecent(lockPath) ? { pid: 0, host: hostname(), started_at: 'just now', command: 'another dpo-studio process', token: '' } : undefined;
+  return holderIsAlive(read) ? read : undefined;
 }
 
 function isRecent(path: string): boolean {
@@ -133,11 +137,8 @@ export function acquireLock(lockPath: string, command: string, what: string, onS
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const existing = readHolder(lockPath);
       if (existing === undefined) continue;
-      if (existing === 'torn') {
-        if (isRecent(lockPath)) throw inUse({ pid: 0, host: hostname(), started_at: 'just now', command: 'another dpo-studio process', token: '' });
-      } else if (holderIsAlive(existing)) {
-        throw inUse(existing);
-      }
+      const live = liveHolderOf(lockPath, existing);
+      if (live) throw inUse(live);
       takeOverStale(lockPath, existing === 'torn' ? undefined : existing, onStaleTaken);
       continue;
     }

@@ -104,8 +104,10 @@ function refuseDangerousTarget(target: string, source: string): void {
   ];
   const real = realOrResolved(target);
   for (const [place, name] of protectedPlaces) if (real === place) throw new Error(`--out ${target} is ${name}: export writes a new folder, name one`);
-  if (isSameOrInside(realOrResolved(process.cwd()), real)) throw new Error(`--out ${target} is the working directory${real === realOrResolved(process.cwd()) ? '' : ' or one of its parents'}: export writes a new folder, name one (e.g. --out exported)`);
-  if (isSameOrInside(realOrResolved(source), real)) throw new Error(`--out ${target} ${real === realOrResolved(source) ? 'is the folder being exported' : 'holds the folder being exported'}: replacing it would delete the source; choose another --out`);
+  const cwd = realOrResolved(process.cwd());
+  if (isSameOrInside(cwd, real)) throw new Error(`--out ${target} is the working directory${real === cwd ? '' : ' or one of its parents'}: export writes a new folder, name one (e.g. --out exported)`);
+  const from = realOrResolved(source);
+  if (isSameOrInside(from, real)) throw new Error(`--out ${target} ${real === from ? 'is the folder being exported' : 'holds the folder being exported'}: replacing it would delete the source; choose another --out`);
 }
 
 /**
