@@ -23,6 +23,10 @@ Usage:
       Answer every prompt N times (local model or OpenAI-compatible server) into a candidates
       file to label; resumes where it stopped. The API key comes from an environment variable.
 
+  dpo-studio setup trl [--dir <folder>] [--python <interpreter>] [--check]
+      Install the TRL engine's Python environment (torch, transformers, trl, peft, accelerate),
+      or with --check show its versions and devices.
+
 Run "dpo-studio <command> --help" for a command's options.
 `;
 
@@ -43,6 +47,8 @@ export async function runCli(args: string[], io: CliStreams): Promise<number> {
         return await (await import('./trainCommand.ts')).trainProcessCommand(rest, io);
       case 'export':
         return await (await import('./exportCommand.ts')).exportCommand(rest, io);
+      case 'setup':
+        return await (await import('./setupCommand.ts')).setupCommand(rest, io);
       case 'generate':
         return await (await import('./generateCommand.ts')).generateCommand(rest, io);
       case undefined:

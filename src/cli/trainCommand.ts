@@ -21,6 +21,8 @@ Options:
   --output_dir <dir>         training.output_dir --num_epochs <n>        training.num_epochs
   --batch_size <n>           training.batch_size --learning_rate <lr>    training.learning_rate
   --beta <b>                 dpo.beta
+  --engine tfjs|trl          training.engine: TensorFlow.js here, or TRL on PyTorch (dpo-studio setup trl)
+  --python <interpreter>     training.python: the TRL engine's interpreter
   --<section>.<key> <value>  any config key by its dotted path (--lora.r 8, --dpo.loss_type ipo),
                              or by its bare name when only one section has it (--loss_type ipo)
 

@@ -37,6 +37,10 @@ const TRAINING: Record<keyof TrainingSection, true> = {
   save_steps: true,
   max_steps: true,
   backend: true,
+  engine: true,
+  python: true,
+  processes: true,
+  accelerate_config: true,
 };
 const LORA: Record<keyof LoraSection, true> = { use_lora: true, r: true, lora_alpha: true, lora_dropout: true, target_modules: true, bias: true };
 const QUANTIZATION: Record<keyof QuantizationSection, true> = { use_quantization: true, bits: true };

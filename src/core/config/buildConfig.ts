@@ -1,5 +1,6 @@
 import { KEY_ALIASES } from './aliases.ts';
 import { lintTrainingConfig } from './configLints.ts';
+import { lintTrlEngine } from './engineLints.ts';
 import { applySchemaDefaults, getConfigValidator, orderLikeSchema, schemaAt, typesOf } from './configSchema.ts';
 import type { Issue } from './issue.ts';
 import { describeSchemaErrors, describeValue, keyLabel } from './schemaErrors.ts';
@@ -169,7 +170,7 @@ export function buildConfig(raw: Record<string, unknown>, ctx: BuildContext): Tr
   if (!promptLengthGiven && config.data.max_prompt_length >= config.data.max_length) {
     config.data.max_prompt_length = Math.max(1, Math.floor(config.data.max_length / 2));
   }
-  issues.push(...lintTrainingConfig(config));
+  issues.push(...lintTrainingConfig(config), ...lintTrlEngine(config));
   const problems = toProblems(issues, ctx, writtenAs);
   return hasError(issues) ? { problems } : { config, problems };
 }

@@ -7,6 +7,7 @@ export type LossType = 'sigmoid' | 'hinge' | 'ipo' | 'kto_pair' | 'robust' | 'si
 export type TruncationMode = 'keep_end' | 'keep_start';
 export type LrSchedulerType = 'linear' | 'cosine' | 'constant';
 export type TrainingBackend = 'auto' | 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+export type TrainingEngine = 'tfjs' | 'trl';
 
 /** One dataset of a mix; `weight` is its relative share. */
 export interface DatasetSource {
@@ -64,6 +65,13 @@ export interface TrainingSection {
   /** -1: train for `num_epochs`. */
   max_steps: number;
   backend: TrainingBackend;
+  engine: TrainingEngine;
+  /** engine trl: the interpreter; absent: the environment `dpo-studio setup trl` made. */
+  python?: string;
+  /** engine trl: ranks on this machine; absent: the visible CUDA GPUs, else 1. */
+  processes?: number;
+  /** engine trl: a user's accelerate config, handed to `accelerate launch` unchanged. */
+  accelerate_config?: string;
 }
 
 export interface LoraSection {

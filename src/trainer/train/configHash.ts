@@ -6,13 +6,15 @@ import type { TrainingConfig } from '../../core/config/types.ts';
  * evaluates and saves, which backend computes. A resumed run may change these; any other
  * change would make "continue the run" mean a different run.
  */
-const FREE_KEYS = new Set(['training.output_dir', 'training.logging_steps', 'training.eval_steps', 'training.save_steps', 'training.backend', 'data.eval_path']);
+const FREE_KEYS = new Set(['training.output_dir', 'training.logging_steps', 'training.eval_steps', 'training.save_steps', 'training.backend', 'training.python', 'data.eval_path']);
 
 function flatten(config: TrainingConfig): Map<string, string> {
   const flat = new Map<string, string>();
   for (const [section, values] of Object.entries(config)) {
     for (const [key, value] of Object.entries(values as Record<string, unknown>)) {
       const path = `${section}.${key}`;
+      // The default engine is left out so that runs saved before engines were a key still resume.
+      if (path === 'training.engine' && value === 'tfjs') continue;
       if (!FREE_KEYS.has(path) && value !== undefined) flat.set(path, JSON.stringify(value));
     }
   }

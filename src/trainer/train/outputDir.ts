@@ -101,6 +101,7 @@ export function trimMetricsAfter(outputDir: string, step: number): void {
  */
 export class EventSink {
   private metricsPath: string | undefined;
+  private readonly observers: Array<(event: TrainerEvent) => void> = [];
 
   constructor(private readonly out: { write(text: string): unknown }) {}
 
@@ -117,11 +118,28 @@ export class EventSink {
     this.metricsPath = undefined;
   }
 
+  /**
+   * Also hands every event to `observer` (the TensorBoard writer). An observer that throws is
+   * dropped with a warning on stderr: a secondary copy of the metrics must not end a run.
+   */
+  observe(observer: (event: TrainerEvent) => void, onFailure: (error: Error) => void): void {
+    const guarded = (event: TrainerEvent) => {
+      try {
+        observer(event);
+      } catch (error) {
+        this.observers.splice(this.observers.indexOf(guarded), 1);
+        onFailure(error as Error);
+      }
+    };
+    this.observers.push(guarded);
+  }
+
   emit(event: TrainerEvent): void {
     const line = JSON.stringify(event) + '\n';
     this.out.write(line);
     const path = this.metricsPath;
     if (path) writing('metrics', path, () => appendFileSync(path, line));
+    for (const observer of [...this.observers]) observer(event);
   }
 }
 

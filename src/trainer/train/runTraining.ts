@@ -4,7 +4,11 @@ import { ensureOutputDir, EventSink, removeUnstartedRun, writeRunFile } from './
 import { trainLoop, type LoopEnd } from './trainingLoop.ts';
 import { setUpTraining, type RunOutput, type TrainingSession, type TrainOptions } from './trainingSession.ts';
 import { NonFiniteLossError, OutputWriteError, TrainingSetupError } from './trainErrors.ts';
-import { resolve } from 'node:path';
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { RUN_LAYOUT } from '../../core/training/engineContract.ts';
+import { TensorBoardWriter } from '../../core/training/tensorboardEvents.ts';
+import { runTrlEngine } from '../../trlEngine/runTrlEngine.ts';
 
 export interface Writer {
   write(text: string): unknown;
@@ -91,6 +95,21 @@ export async function runTraining(options: RunTrainingOptions): Promise<TrainRes
     } catch (error) {
       throw error instanceof LockedError ? new TrainingSetupError(error.message) : error;
     }
+    if (options.config.training.engine === 'trl') {
+      const result = await runTrlEngine({ ...options, outputDir, events, out, stderr: options.stderr });
+      // A run the Python side refused before its first step leaves nothing behind, as here.
+      if (result.failure === 'setup' && !options.resume) {
+        events.detachFile();
+        rmSync(join(outputDir, RUN_LAYOUT.engineDir), { recursive: true, force: true });
+        unstarted = true;
+      }
+      return result;
+    }
+    const tensorboard = new TensorBoardWriter(join(outputDir, RUN_LAYOUT.tensorboard));
+    events.observe(
+      (event) => tensorboard.add(event),
+      (error) => options.stderr.write(`warning: TensorBoard event file: ${error.message}; metrics.jsonl still has every event\n`),
+    );
     session = await setUpTraining(options, out);
     writeRunFile(session.outputDir, runInfo(session, 'running', { started_at: now() }));
     const end: LoopEnd = await trainLoop(session, out, options.signal);

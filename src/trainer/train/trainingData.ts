@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { DataSection } from '../../core/config/types.ts';
+import { trainSources } from '../../core/config/trainingConfig.ts';
+import type { DataSection, TrainingConfig } from '../../core/config/types.ts';
 import { tokenizeDatasetText, type SkippedRecord } from '../logps/datasetLogps.ts';
 import { truncatePair, type PairTokens } from '../tokenizer/pairTokens.ts';
 import type { TextTokenizer } from '../tokenizer/textTokenizer.ts';
@@ -80,4 +81,34 @@ export function describeSkipped(dataset: LoadedDataset): string[] {
     ...dataset.skipped.map((s) => `${dataset.path}:${s.line}:${s.column}: ${s.index >= 0 ? `skipped record ${s.index}: ` : ''}${s.message} [${s.code}]`),
     ...dataset.dropped.map((d) => `${dataset.path}:${d.line}: dropped record ${d.index}: its prompt, cut to data.max_prompt_length, is still ${d.promptTokens} tokens, leaving no room for an answer within data.max_length`),
   ];
+}
+
+const SKIPPED_LINES_SHOWN = 20;
+
+/** The training datasets (and the eval set) of a config, each record checked, reported as it loads. Both engines read data through this. */
+export function loadTrainingDatasets(config: TrainingConfig, cwd: string, tokenizer: TextTokenizer, log: (message: string, level?: 'info' | 'warning') => void): { train: LoadedDataset[]; eval: LoadedDataset | undefined } {
+  const sources = trainSources(config);
+  if (sources.length === 0) throw new TrainingSetupError('no training data: set data.train_path in the config or pass --dataset_path');
+  const report = (dataset: LoadedDataset, role: string) => {
+    const lines = describeSkipped(dataset);
+    for (const line of lines.slice(0, SKIPPED_LINES_SHOWN)) log(line, 'warning');
+    if (lines.length > SKIPPED_LINES_SHOWN) log(`${dataset.path}: ${lines.length - SKIPPED_LINES_SHOWN} more records left out (see above)`, 'warning');
+    const parts = [`${dataset.examples.length} pairs`];
+    if (dataset.skipped.length) parts.push(`${dataset.skipped.length} skipped for errors`);
+    if (dataset.dropped.length) parts.push(`${dataset.dropped.length} dropped (prompt, after max_prompt_length, leaves no room for an answer within max_length ${config.data.max_length})`);
+    if (dataset.truncated) parts.push(`${dataset.truncated} truncated to max_length ${config.data.max_length} / max_prompt_length ${config.data.max_prompt_length} (${config.data.truncation_mode})`);
+    log(`${role} data ${dataset.path}${sources.length > 1 && role === 'training' ? ` (weight ${dataset.weight})` : ''}: ${parts.join(', ')}`);
+  };
+  const train = sources.map((s) => {
+    const dataset = loadDataset(s.path, cwd, tokenizer, config.data, s.weight);
+    report(dataset, 'training');
+    return dataset;
+  });
+  if (train.every((d) => d.examples.length === 0)) throw new TrainingSetupError(`no usable training pairs in ${train.map((d) => d.path).join(', ')} (see the records reported above)`);
+  let evalSet: LoadedDataset | undefined;
+  if (config.data.eval_path !== undefined) {
+    evalSet = loadDataset(config.data.eval_path, cwd, tokenizer, config.data);
+    report(evalSet, 'eval');
+  }
+  return { train, eval: evalSet };
 }

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { trainSources } from '../../core/config/trainingConfig.ts';
 import type { TrainingConfig } from '../../core/config/types.ts';
 import { SeededRandom } from '../../core/training/seededRandom.ts';
 import { TRAINER_PROTOCOL_VERSION } from '../../protocol/trainerEvents.ts';
@@ -24,7 +23,7 @@ import { setUpReference } from './referenceSetup.ts';
 import { planSteps, type StepPlan } from './stepPlan.ts';
 import { emptySums, type MetricSums } from './trainMetrics.ts';
 import { TrainingSetupError } from './trainErrors.ts';
-import { describeSkipped, loadDataset, type LoadedDataset, type TrainingExample } from './trainingData.ts';
+import { loadTrainingDatasets, type LoadedDataset, type TrainingExample } from './trainingData.ts';
 
 /** How a run talks while it sets up and trains: events (stdout + metrics.jsonl) and human lines (stderr). */
 export interface RunOutput {
@@ -77,7 +76,6 @@ export interface TrainingSession {
   dispose(): void;
 }
 
-const SKIPPED_LINES_SHOWN = 20;
 const DRIFT_PAIRS = 8;
 /** The files of a model folder a full fine-tuning checkpoint carries beside its weights. */
 export const MODEL_SIDE_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.jinja', 'chat_template.json'];
@@ -90,33 +88,6 @@ function newRunId(): string {
 /** PEFT's defaults named in the schema: the architecture's attention projections. */
 function defaultTargets(model: CausalLM): string[] {
   return model.config.family === 'gpt2' ? ['c_attn', 'attn.c_proj'] : ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
-}
-
-function loadDatasets(config: TrainingConfig, cwd: string, tokenizer: TextTokenizer, out: RunOutput): { train: LoadedDataset[]; eval: LoadedDataset | undefined } {
-  const sources = trainSources(config);
-  if (sources.length === 0) throw new TrainingSetupError('no training data: set data.train_path in the config or pass --dataset_path');
-  const report = (dataset: LoadedDataset, role: string) => {
-    const lines = describeSkipped(dataset);
-    for (const line of lines.slice(0, SKIPPED_LINES_SHOWN)) out.log(line, 'warning');
-    if (lines.length > SKIPPED_LINES_SHOWN) out.log(`${dataset.path}: ${lines.length - SKIPPED_LINES_SHOWN} more records left out (see above)`, 'warning');
-    const parts = [`${dataset.examples.length} pairs`];
-    if (dataset.skipped.length) parts.push(`${dataset.skipped.length} skipped for errors`);
-    if (dataset.dropped.length) parts.push(`${dataset.dropped.length} dropped (prompt, after max_prompt_length, leaves no room for an answer within max_length ${config.data.max_length})`);
-    if (dataset.truncated) parts.push(`${dataset.truncated} truncated to max_length ${config.data.max_length} / max_prompt_length ${config.data.max_prompt_length} (${config.data.truncation_mode})`);
-    out.log(`${role} data ${dataset.path}${sources.length > 1 && role === 'training' ? ` (weight ${dataset.weight})` : ''}: ${parts.join(', ')}`);
-  };
-  const train = sources.map((s) => {
-    const dataset = loadDataset(s.path, cwd, tokenizer, config.data, s.weight);
-    report(dataset, 'training');
-    return dataset;
-  });
-  if (train.every((d) => d.examples.length === 0)) throw new TrainingSetupError(`no usable training pairs in ${train.map((d) => d.path).join(', ')} (see the records reported above)`);
-  let evalSet: LoadedDataset | undefined;
-  if (config.data.eval_path !== undefined) {
-    evalSet = loadDataset(config.data.eval_path, cwd, tokenizer, config.data);
-    report(evalSet, 'eval');
-  }
-  return { train, eval: evalSet };
 }
 
 function loraConfigOf(config: TrainingConfig, model: CausalLM): LoraConfig {
@@ -176,7 +147,7 @@ export async function setUpTraining(options: TrainOptions, out: RunOutput): Prom
   const backend = await initBackend(config.training.backend as BackendRequest, (line) => out.log(line));
   const modelPath = resolveModelFolder(cwd, config.model.name, 'model.name');
   const tokenizer = TextTokenizer.fromFolder(modelPath);
-  const { train, eval: evalSet } = loadDatasets(config, cwd, tokenizer, out);
+  const { train, eval: evalSet } = loadTrainingDatasets(config, cwd, tokenizer, out.log);
   if (resumedFrom) {
     const saved = resumedFrom.state.datasets;
     const changed = train.filter((d, i) => saved[i]?.sha256 !== d.sha256).map((d) => d.path);

@@ -1,0 +1,28 @@
+"""`python -m dpo_studio_trl run <spec.json>` trains; `python -m dpo_studio_trl check` reports the environment."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dpo_studio_trl")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="train the resolved spec that dpo-studio train wrote")
+    run_parser.add_argument("spec")
+    commands.add_parser("check", help="print the interpreter, library versions and devices as JSON")
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        from .environment import report
+
+        print(json.dumps(report()))
+        return 0
+    from .runner import run
+
+    return run(args.spec)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

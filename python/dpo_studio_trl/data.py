@@ -1,0 +1,39 @@
+"""Records and their order: both come from the TypeScript side's batch plan, so the TRL engine
+trains on exactly the batches the tfjs engine would, in the same order, epoch by epoch."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from torch.utils.data import Sampler
+
+
+def read_records(path: str) -> list[dict[str, list[int]]]:
+    records = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                record = json.loads(line)
+                records.append({"prompt_ids": record["prompt_ids"], "chosen_ids": record["chosen_ids"], "rejected_ids": record["rejected_ids"]})
+    return records
+
+
+class PlanSampler(Sampler[int]):
+    """Yields the planned order of the current epoch (transformers calls set_epoch each epoch,
+    and again when it resumes), never a random one."""
+
+    def __init__(self, epoch_orders: list[list[int]]) -> None:
+        if not epoch_orders:
+            raise ValueError("the batch plan has no epochs")
+        self.epoch_orders = epoch_orders
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.epoch_orders[0])
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.epoch_orders[min(self.epoch, len(self.epoch_orders) - 1)])

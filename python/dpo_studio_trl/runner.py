@@ -1,0 +1,218 @@
+"""One training run of the TRL engine: load, train with DPOTrainer, report, save."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import traceback
+from typing import Any
+
+from . import PROTOCOL_VERSION, protocol
+from .spec import RunSpec, SpecError, load_spec
+from .stop import StopRequest
+
+FINAL_DIR = "final"
+
+
+class SetupError(RuntimeError):
+    """Nothing was trained: the model, the device or the spec cannot be used (exit 2)."""
+
+
+class NonFiniteLoss(RuntimeError):
+    def __init__(self, step: int) -> None:
+        super().__init__(f"the loss became non-finite (NaN or infinite) at step {step}; the run stopped without saving that step")
+        self.step = step
+
+
+def _rank() -> tuple[int, int]:
+    return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def _write_rank_error(spec: RunSpec | None, rank: int, message: str, step: int | None, setup: bool) -> None:
+    if spec is None:
+        return
+    try:
+        os.makedirs(spec.engine_dir, exist_ok=True)
+        with open(os.path.join(spec.engine_dir, f"rank-{rank}-error.json"), "w", encoding="utf-8") as handle:
+            json.dump({"rank": rank, "message": message, "step": step, "setup": setup, "time": protocol.now()}, handle)
+    except OSError:
+        pass
+
+
+def _latest_checkpoint(output_dir: str) -> str | None:
+    steps = []
+    for name in os.listdir(output_dir) if os.path.isdir(output_dir) else []:
+        if name.startswith("checkpoint-") and name[len("checkpoint-"):].isdigit():
+            steps.append(int(name[len("checkpoint-"):]))
+    return os.path.join(output_dir, f"checkpoint-{max(steps)}") if steps else None
+
+
+def _build_trainer_class() -> type:
+    import torch
+    from trl import DPOTrainer
+
+    from .data import PlanSampler
+
+    class StudioDPOTrainer(DPOTrainer):  # type: ignore[misc]
+        """DPOTrainer that takes records already tokenized and truncated by DPO Studio, in the
+        batch plan's order, and stops at the first non-finite loss."""
+
+        def __init__(self, *args: Any, epoch_orders: list[list[int]], **kwargs: Any) -> None:
+            self.epoch_orders = epoch_orders
+            super().__init__(*args, **kwargs)
+
+        def _prepare_dataset(self, dataset: Any, processing_class: Any, args: Any, dataset_name: str) -> Any:
+            return dataset
+
+        def _get_train_sampler(self, train_dataset: Any = None) -> Any:
+            return PlanSampler(self.epoch_orders)
+
+        def training_step(self, model: Any, inputs: Any, num_items_in_batch: Any = None) -> Any:
+            loss = super().training_step(model, inputs, num_items_in_batch)
+            if not bool(torch.isfinite(loss).all()):
+                raise NonFiniteLoss(self.state.global_step + 1)
+            return loss
+
+    return StudioDPOTrainer
+
+
+def run(spec_path: str) -> int:
+    protocol.claim_stdout()
+    rank, world = _rank()
+    is_main = rank == 0
+    emit = protocol.emit if is_main else (lambda _event: None)
+    spec: RunSpec | None = None
+    started_training = False
+    step: int | None = None
+    try:
+        try:
+            spec = load_spec(spec_path)
+        except (OSError, ValueError, SpecError) as error:
+            raise SetupError(str(error)) from error
+        stop = StopRequest(spec.stop_file, spec.supervisor_pid)
+
+        import torch
+        import transformers
+        import trl
+        import peft
+        import accelerate
+        from datasets import Dataset
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from trl import DPOConfig
+
+        from .callbacks import ProtocolCallback
+        from .data import read_records
+        from .environment import devices, library_versions
+
+        cuda = torch.cuda.is_available()
+        found = devices()
+        device_names = [f"cuda:{d['index']} {d['name']}" for d in found["cuda"]] or (["mps"] if found["mps"] else ["cpu"])
+        emit({
+            "type": "start",
+            "version": PROTOCOL_VERSION,
+            "runId": spec.run_id,
+            "time": protocol.now(),
+            "model": spec.model_name,
+            "dataset": spec.datasets,
+            "outputDir": spec.output_dir,
+            "backend": f"trl {trl.__version__}, torch {torch.__version__} ({'cuda' if cuda else 'mps' if found['mps'] else 'cpu'})",
+            "lossType": spec.config["dpo"]["loss_type"],
+            "totalSteps": spec.total_steps,
+            **({"resumedFromStep": spec.resumed_from_step} if spec.resumed_from_step is not None else {}),
+            "config": spec.config,
+            "engine": "trl",
+            "libraries": {k: v for k, v in library_versions().items() if v is not None},
+            "devices": device_names,
+            "worldSize": world,
+        })
+
+        if spec.quantization_bits is not None and not cuda:
+            raise SetupError(f"quantization.bits {spec.quantization_bits} needs a CUDA GPU (bitsandbytes); this machine has none. Turn quantization off, or train on a GPU machine.")
+        load_kwargs: dict[str, Any] = {"dtype": torch.float32}
+        if spec.quantization_bits is not None:
+            from transformers import BitsAndBytesConfig
+
+            load_kwargs["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_compute_dtype=torch.float32) if spec.quantization_bits == 4 else BitsAndBytesConfig(load_in_8bit=True)
+        try:
+            model = AutoModelForCausalLM.from_pretrained(spec.model_path, **load_kwargs)
+            tokenizer = AutoTokenizer.from_pretrained(spec.model_path)
+        except (OSError, ValueError) as error:
+            raise SetupError(f"model.name {spec.model_name}: transformers cannot load {spec.model_path}: {error}") from error
+        if tokenizer.pad_token is None:
+            # Padding is masked out of every loss; any id will do, and EOS is what TRL uses.
+            tokenizer.pad_token = tokenizer.eos_token
+        ref_model = None
+        if spec.reference_model_path is not None:
+            ref_model = AutoModelForCausalLM.from_pretrained(spec.reference_model_path, **load_kwargs)
+        elif spec.lora_args is not None and not spec.use_peft_for_reference:
+            ref_model = AutoModelForCausalLM.from_pretrained(spec.model_path, **load_kwargs)
+
+        dpo_args = dict(spec.dpo_args)
+        dpo_args["use_cpu"] = not cuda and not found["mps"]
+        if world > 1 and not cuda:
+            dpo_args["ddp_backend"] = "gloo"
+        os.environ.setdefault("TENSORBOARD_LOGGING_DIR", os.path.join(spec.output_dir, "tensorboard"))
+        args = DPOConfig(**dpo_args)
+        train_dataset = Dataset.from_list(read_records(spec.train_records))
+        eval_dataset = Dataset.from_list(read_records(spec.eval_records)) if spec.eval_records else None
+        peft_config = peft.LoraConfig(**spec.lora_args) if spec.lora_args is not None else None
+
+        def agree(local: bool) -> bool:
+            if not torch.distributed.is_available() or not torch.distributed.is_initialized():
+                return local
+            flag = torch.tensor([1.0 if local else 0.0], device=args.device if cuda else "cpu")
+            torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+            return bool(flag.item() > 0)
+
+        callback = ProtocolCallback(spec, stop, is_main, agree)
+        trainer_class = _build_trainer_class()
+        trainer = trainer_class(
+            model=model,
+            ref_model=ref_model,
+            args=args,
+            train_dataset=train_dataset,
+            eval_dataset=eval_dataset,
+            processing_class=tokenizer,
+            peft_config=peft_config,
+            callbacks=[callback],
+            epoch_orders=spec.epoch_orders,
+        )
+        if is_main:
+            trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
+            protocol.log(f"TRL {trl.__version__} DPOTrainer, transformers {transformers.__version__}, peft {peft.__version__}, accelerate {accelerate.__version__}; {world} process{'es' if world > 1 else ''} on {', '.join(device_names)}; {trainable:,} trainable parameters")
+        started_training = True
+        trainer.train(resume_from_checkpoint=spec.resume_from_checkpoint)
+        step = trainer.state.global_step
+
+        if callback.interrupted or step < spec.total_steps:
+            emit({"type": "end", "time": protocol.now(), "status": "stopped", "step": step})
+            return 0
+        final = os.path.join(spec.output_dir, FINAL_DIR)
+        staging = os.path.join(spec.output_dir, f".{FINAL_DIR}.tmp")
+        if is_main and os.path.exists(staging):
+            shutil.rmtree(staging)
+        trainer.save_model(staging)
+        if is_main:
+            if os.path.exists(final):
+                shutil.rmtree(final)
+            os.replace(staging, final)
+            protocol.log(f"wrote {'the LoRA adapter' if spec.lora_args is not None else 'the model'} to {final}")
+        emit({"type": "end", "time": protocol.now(), "status": "completed", "step": step, "finalCheckpoint": final})
+        return 0
+    except BaseException as error:  # noqa: BLE001 - every failure must end the stream
+        if isinstance(error, SystemExit) and error.code in (0, None):
+            raise
+        setup = isinstance(error, SetupError) or not started_training
+        failed_step = error.step if isinstance(error, NonFiniteLoss) else step
+        if isinstance(error, (SetupError, NonFiniteLoss)):
+            message = str(error)
+        else:
+            traceback.print_exc(file=sys.stderr)
+            message = f"{type(error).__name__}: {error}"
+        _write_rank_error(spec, rank, message, failed_step, setup)
+        last = _latest_checkpoint(spec.output_dir) if spec is not None else None
+        emit({"type": "error", "time": protocol.now(), "message": message, **({"step": failed_step} if failed_step is not None else {}), **({"lastCheckpoint": last} if last else {})})
+        emit({"type": "end", "time": protocol.now(), "status": "failed", "step": failed_step or 0})
+        return 2 if setup else 1

@@ -1,0 +1,310 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../core/files/atomicWrite.ts';
+import { makeDirs } from '../core/files/makeDirs.ts';
+import { RUN_LAYOUT, trlRankLaunch } from '../core/training/engineContract.ts';
+import { TrainerEventParser } from '../core/training/trainerEventStream.ts';
+import { trlArguments } from '../core/training/trlArguments.ts';
+import type { TrainerEvent } from '../protocol/trainerEvents.ts';
+import { TextTokenizer } from '../trainer/tokenizer/textTokenizer.ts';
+import { configDifferences, configHash } from '../trainer/train/configHash.ts';
+import { resolveModelFolder } from '../trainer/train/modelFolderPath.ts';
+import { claimOutputDir, trimMetricsAfter, writeRunFile, type EventSink } from '../trainer/train/outputDir.ts';
+import { formatEval, formatProgress } from '../trainer/train/progressPrinter.ts';
+import { planSteps } from '../trainer/train/stepPlan.ts';
+import { TrainingSetupError } from '../trainer/train/trainErrors.ts';
+import { loadTrainingDatasets, type LoadedDataset } from '../trainer/train/trainingData.ts';
+import type { RunOutput, TrainOptions } from '../trainer/train/trainingSession.ts';
+import { choosePython, inspectPython, PythonEnvironmentError, runnerEnv } from './pythonEnvironment.ts';
+import { scanTrlCheckpoints, type TrlCheckpoint } from './trlCheckpoints.ts';
+
+export interface TrlRunResult {
+  status: 'completed' | 'stopped' | 'failed';
+  step: number;
+  lastCheckpoint?: string;
+  final?: string;
+  message?: string;
+  failure?: 'setup' | 'training';
+}
+
+interface TrlRunContext extends TrainOptions {
+  outputDir: string;
+  events: EventSink;
+  out: RunOutput;
+  stderr: { write(text: string): unknown };
+  signal?: AbortSignal;
+}
+
+const now = () => new Date().toISOString();
+
+function newRunId(): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').replace('T', '-');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** The architecture's attention projections, PEFT's defaults, for a config naming no targets. */
+function defaultTargets(modelPath: string): string[] {
+  try {
+    const config = JSON.parse(readFileSync(join(modelPath, 'config.json'), 'utf8')) as { model_type?: string };
+    return config.model_type === 'gpt2' ? ['c_attn', 'attn.c_proj'] : ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
+  } catch {
+    return ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
+  }
+}
+
+function recordsJsonl(datasets: readonly LoadedDataset[]): string {
+  const lines: string[] = [];
+  for (const dataset of datasets) for (const e of dataset.examples) lines.push(JSON.stringify({ prompt_ids: e.promptIds, chosen_ids: e.chosenIds, rejected_ids: e.rejectedIds }));
+  return lines.join('\n') + '\n';
+}
+
+function resumePoint(ctx: TrlRunContext, hash: string): TrlCheckpoint | undefined {
+  if (!ctx.resume) return undefined;
+  const scan = scanTrlCheckpoints(ctx.outputDir);
+  if (!scan.latest && scan.skipped.length > 0)
+    throw new TrainingSetupError(`--resume: no checkpoint in ${ctx.outputDir} can be resumed from:\n  ${scan.skipped.map((b) => `${b.dir}: ${b.reason}`).join('\n  ')}\nStart over with --overwrite_output_dir, or restore a checkpoint.`);
+  for (const bad of scan.skipped) ctx.out.log(`--resume: ${bad.dir} is not usable (${bad.reason}); falling back to ${scan.latest!.dir}, the newest whole checkpoint`, 'warning');
+  if (!scan.latest) {
+    ctx.out.log(`--resume: no checkpoint in ${ctx.outputDir} yet; starting from the first step`, 'warning');
+    return undefined;
+  }
+  if (scan.latest.state.config_hash !== hash) {
+    const changes = configDifferences(scan.latest.state.config as never, ctx.config);
+    throw new TrainingSetupError(`the config changed since ${scan.latest.dir}, so resuming would not continue the same run:\n  ${changes.join('\n  ')}\nUndo the change, or start a new run in another output_dir.`);
+  }
+  return scan.latest;
+}
+
+/** The first readable rank error the runner left (a rank that died before it could tell rank 0). */
+function rankErrors(engineDir: string): Array<{ rank: number; message: string; step?: number | null; setup?: boolean }> {
+  if (!existsSync(engineDir)) return [];
+  return readdirSync(engineDir)
+    .filter((n) => /^rank-\d+-error\.json$/.test(n))
+    .map((n) => {
+      try {
+        return JSON.parse(readFileSync(join(engineDir, n), 'utf8')) as { rank: number; message: string; step?: number | null; setup?: boolean; time?: string };
+      } catch {
+        return undefined;
+      }
+    })
+    .filter((e): e is NonNullable<typeof e> => !!e)
+    .sort((a, b) => String((a as { time?: string }).time).localeCompare(String((b as { time?: string }).time)));
+}
+
+/** The last Python exception line of a log (`ValueError: ...`), for a crash that said nothing else. */
+function lastException(log: string): string | undefined {
+  const lines = log.split('\n').map((l) => l.trimEnd());
+  for (let i = lines.length - 1; i >= 0; i--) if (/^[A-Za-z_.]*(Error|Exception|Interrupt)\b.*:/.test(lines[i]!)) return lines[i];
+  return undefined;
+}
+
+/**
+ * A run on the TRL engine, supervised from here: the config is already resolved; this reads and
+ * tokenizes the data exactly as the tfjs engine does (one reader, one truncation rule), plans
+ * the batches with the same plan, writes a spec, starts the Python rank(s) in a process group of
+ * their own and relays their events into the same stream and metrics.jsonl. A stop request
+ * becomes the stop file the ranks agree on; a crash of any rank becomes one error event.
+ */
+export async function runTrlEngine(ctx: TrlRunContext): Promise<TrlRunResult> {
+  const { config, outputDir, events, out } = ctx;
+  const cwd = ctx.cwd ?? process.cwd();
+  const hash = configHash(config);
+  const accelerateConfig = config.training.accelerate_config === undefined ? undefined : resolve(cwd, config.training.accelerate_config);
+  if (accelerateConfig !== undefined && !statSync(accelerateConfig, { throwIfNoEntry: false })?.isFile())
+    throw new TrainingSetupError(`training.accelerate_config ${config.training.accelerate_config} is not a file (resolved to ${accelerateConfig}); write one with \`accelerate config\` or remove the key`);
+  const modelPath = resolveModelFolder(cwd, config.model.name, 'model.name');
+  const referencePath = config.dpo.reference_model === undefined ? undefined : resolveModelFolder(cwd, config.dpo.reference_model, 'dpo.reference_model');
+  const resumed = resumePoint(ctx, hash);
+
+  let report;
+  try {
+    report = await inspectPython(config.training.python === undefined ? choosePython(undefined) : { python: resolvePython(cwd, config.training.python), source: 'config' });
+  } catch (error) {
+    if (error instanceof PythonEnvironmentError) throw new TrainingSetupError(error.message);
+    throw error;
+  }
+  const processes = accelerateConfig !== undefined ? 1 : (config.training.processes ?? Math.max(1, report.devices.cuda.length));
+
+  claimOutputDir(outputDir, { resume: ctx.resume ?? false, overwrite: ctx.overwriteOutputDir ?? false });
+  if (ctx.resume) trimMetricsAfter(outputDir, resumed?.step ?? 0);
+  events.attachFile(join(outputDir, RUN_LAYOUT.metrics));
+
+  const tokenizer = TextTokenizer.fromFolder(modelPath);
+  const { train, eval: evalSet } = loadTrainingDatasets(config, cwd, tokenizer, out.log);
+  if (resumed) {
+    const saved = resumed.state.datasets;
+    const changed = train.filter((d, i) => saved[i]?.sha256 !== d.sha256).map((d) => d.path);
+    if (changed.length > 0 || saved.length !== train.length)
+      throw new TrainingSetupError(`the training data changed since ${resumed.dir} (${changed.join(', ') || 'a different number of files'}): the batches of the remaining steps would not be the ones planned. Restore the data, or start a new run in another output_dir.`);
+  }
+  // One global micro-batch of the plan is what all ranks together take in one forward pass.
+  const steps = planSteps(
+    train.map((d) => d.examples.length),
+    train.map((d) => d.weight),
+    { ...config.training, batch_size: config.training.batch_size * processes },
+  );
+  const offsets: number[] = [];
+  train.reduce((offset, d) => (offsets.push(offset), offset + d.examples.length), 0);
+  const epochOrders: number[][] = [];
+  for (let e = 0; e * steps.microBatchesPerEpoch < steps.batchPlan.microBatches.length; e++) {
+    epochOrders.push(steps.batchPlan.microBatches.slice(e * steps.microBatchesPerEpoch, (e + 1) * steps.microBatchesPerEpoch).flatMap((batch) => batch.map((ref) => offsets[ref.dataset]! + ref.record)));
+  }
+
+  const engineDir = join(outputDir, RUN_LAYOUT.engineDir);
+  rmSync(engineDir, { recursive: true, force: true });
+  makeDirs(engineDir);
+  const trainRecords = join(engineDir, 'train-records.jsonl');
+  writeFileAtomic(trainRecords, recordsJsonl(train));
+  const evalRecords = evalSet ? join(engineDir, 'eval-records.jsonl') : undefined;
+  if (evalRecords && evalSet) writeFileAtomic(evalRecords, recordsJsonl([evalSet]));
+  const stopFile = join(engineDir, 'stop');
+  const runId = resumed?.state.run_id ?? newRunId();
+  const args = trlArguments(config, { totalSteps: steps.totalSteps, stepsPerEpoch: steps.stepsPerEpoch, defaultTargets: defaultTargets(modelPath), outputDir });
+  const spec = {
+    protocol_version: 1,
+    run_id: runId,
+    model_name: config.model.name,
+    model_path: modelPath,
+    output_dir: outputDir,
+    engine_dir: engineDir,
+    train_records: trainRecords,
+    ...(evalRecords ? { eval_records: evalRecords } : {}),
+    epoch_orders: epochOrders,
+    steps_per_epoch: steps.stepsPerEpoch,
+    total_steps: steps.totalSteps,
+    dpo_args: args.dpo,
+    lora_args: args.lora ?? null,
+    quantization_bits: args.quantization?.bits ?? null,
+    reference_model_path: referencePath ?? null,
+    use_peft_for_reference: config.dpo.use_peft_for_reference,
+    resume_from_checkpoint: resumed?.dir ?? null,
+    resumed_from_step: resumed?.step ?? null,
+    config,
+    datasets: train.map((d) => d.path),
+    stop_file: stopFile,
+    supervisor_pid: process.pid,
+    state: { config_hash: hash, datasets: train.map((d) => ({ path: d.path, sha256: d.sha256 })), elapsed_seconds: resumed?.state.elapsed_seconds ?? 0 },
+  };
+  const specPath = join(engineDir, 'spec.json');
+  writeFileAtomic(specPath, JSON.stringify(spec));
+
+  const runInfo = (status: string, extra: Record<string, unknown> = {}) => ({
+    run_id: runId,
+    status,
+    updated_at: now(),
+    engine: 'trl',
+    model: config.model.name,
+    model_path: modelPath,
+    output_dir: outputDir,
+    python: report.executable,
+    libraries: report.versions,
+    processes,
+    config_hash: hash,
+    total_steps: steps.totalSteps,
+    ...(resumed ? { resumed_from_step: resumed.step } : {}),
+    datasets: [...train, ...(evalSet ? [evalSet] : [])].map((d) => ({ path: d.path, role: d === evalSet ? 'eval' : 'train', weight: d.weight, pairs: d.examples.length, skipped: d.skipped.length, dropped_prompt_too_long: d.dropped.length, truncated: d.truncated })),
+    config,
+    ...extra,
+  });
+  writeRunFile(outputDir, runInfo('running', { started_at: now() }));
+
+  const launch = trlRankLaunch({ python: report.executable, specPath, processes, ...(accelerateConfig ? { accelerateConfig } : {}) });
+  const logPath = join(engineDir, 'engine.log');
+  const log = createWriteStream(logPath);
+  out.log(`engine trl: ${report.executable} (Python ${report.python}, torch ${report.versions.torch}, trl ${report.versions.trl}); ${processes} process${processes > 1 ? 'es' : ''}${accelerateConfig ? ` from ${accelerateConfig}` : ''}; log ${logPath}`);
+  const child = spawn(launch.command, launch.args, {
+    cwd,
+    env: runnerEnv({ HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1', HF_DATASETS_OFFLINE: '1', TENSORBOARD_LOGGING_DIR: join(outputDir, RUN_LAYOUT.tensorboard) }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+
+  let end: Extract<TrainerEvent, { type: 'end' }> | undefined;
+  let errorEvent: Extract<TrainerEvent, { type: 'error' }> | undefined;
+  let lastCheckpoint = resumed?.dir;
+  let stderrTail = '';
+  let step = resumed?.step ?? 0;
+  const startedAt = Date.now();
+  let stepsHere = 0;
+  const parser = new TrainerEventParser(
+    (event) => {
+      if (event.type === 'end') {
+        end = event;
+        return; // emitted below, after run.json says how it ended
+      }
+      if (event.type === 'error') errorEvent = event;
+      if (event.type === 'checkpoint') lastCheckpoint = event.path;
+      events.emit(event);
+      if (event.type === 'metrics') {
+        step = event.step;
+        stepsHere++;
+        const m = event.metrics;
+        if (m.loss !== undefined && m['rewards/accuracies'] !== undefined && m['rewards/margins'] !== undefined)
+          out.progress(formatProgress({ step, totalSteps: steps.totalSteps, metrics: m, elapsedSeconds: m.elapsed_seconds ?? 0, stepsThisProcess: stepsHere, secondsThisProcess: (Date.now() - startedAt) / 1000 }));
+      } else if (event.type === 'eval' && event.metrics.eval_loss !== undefined && event.metrics['eval_rewards/accuracies'] !== undefined) {
+        out.progress(formatEval(event.step, event.metrics));
+      } else if (event.type === 'log') {
+        ctx.stderr.write(`${event.level === 'warning' ? 'warning: ' : ''}${event.message}\n`);
+      }
+    },
+    (issue) => ctx.stderr.write(`engine trl printed a line that is not an event (line ${issue.line}): ${issue.text.slice(0, 200)}\n`),
+  );
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => parser.push(chunk));
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    log.write(chunk);
+    stderrTail = (stderrTail + chunk).slice(-20000);
+    if (process.env.DPO_STUDIO_DEBUG || /Traceback|Error|warning/i.test(chunk)) ctx.stderr.write(chunk);
+  });
+  const requestStop = () => {
+    try {
+      writeFileAtomic(stopFile, String(ctx.signal?.reason ?? 'stop'));
+    } catch {
+      // The ranks are told by signal instead.
+      if (child.pid) process.kill(-child.pid, 'SIGTERM');
+    }
+  };
+  ctx.signal?.addEventListener('abort', requestStop, { once: true });
+  if (ctx.signal?.aborted) requestStop();
+  const spawnError = await new Promise<Error | undefined>((done) => {
+    child.on('error', (error) => done(error));
+    child.on('close', () => done(undefined));
+  });
+  ctx.signal?.removeEventListener('abort', requestStop);
+  parser.end();
+  await new Promise((done) => log.end(done));
+  // Ranks that outlived the launcher (it crashed) must not go on writing.
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+
+  if (end && end.status !== 'failed') {
+    writeRunFile(outputDir, runInfo(end.status, { last_checkpoint: lastCheckpoint ?? null, final: end.finalCheckpoint ?? null }));
+    events.emit(end);
+    if (end.status === 'stopped') out.progress(`stopped at step ${end.step}${lastCheckpoint ? `; resume with --resume from ${lastCheckpoint}` : ''}`);
+    return { status: end.status, step: end.step, ...(lastCheckpoint ? { lastCheckpoint } : {}), ...(end.finalCheckpoint ? { final: end.finalCheckpoint } : {}) };
+  }
+  const ranks = rankErrors(engineDir);
+  const first = ranks[0];
+  const message = spawnError
+    ? `engine trl: cannot start ${launch.command}: ${spawnError.message}`
+    : (errorEvent?.message ?? (first ? `rank ${first.rank}: ${first.message}` : `engine trl: the training process ended without finishing (${lastException(stderrTail) ?? 'no error message'})`)) + `; the full log is ${logPath}`;
+  const setup = spawnError !== undefined || (first?.setup ?? false) || (errorEvent === undefined && !ranks.length && step === (resumed?.step ?? 0) && !lastCheckpoint);
+  const failedStep = errorEvent?.step ?? first?.step ?? step;
+  if (!errorEvent || ranks.length > 1 || (first && first.rank !== 0)) {
+    events.emit({ type: 'error', time: now(), message, step: failedStep ?? step, ...(lastCheckpoint ? { lastCheckpoint } : {}) });
+  }
+  ctx.stderr.write(`error: ${message}${lastCheckpoint ? `\nlast good checkpoint: ${lastCheckpoint}` : ''}\n`);
+  writeRunFile(outputDir, runInfo('failed', { error: message, last_checkpoint: lastCheckpoint ?? null }));
+  events.emit({ type: 'end', time: now(), status: 'failed', step: failedStep ?? step });
+  return { status: 'failed', step: failedStep ?? step, message, failure: setup ? 'setup' : 'training', ...(lastCheckpoint ? { lastCheckpoint } : {}) };
+}
+
+function resolvePython(cwd: string, python: string): string {
+  return python.includes('/') || python.includes('\\') ? resolve(cwd, python) : python;
+}
