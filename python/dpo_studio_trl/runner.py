@@ -130,6 +130,9 @@ def run(spec_path: str) -> int:
 
         if spec.quantization_bits is not None and not cuda:
             raise SetupError(f"quantization.bits {spec.quantization_bits} needs a CUDA GPU (bitsandbytes); this machine has none. Turn quantization off, or train on a GPU machine.")
+        # TRL wraps the model in PEFT before the Trainer seeds anything: without this, the LoRA A
+        # matrices (and so every step after the first) would differ from run to run.
+        transformers.set_seed(int(spec.dpo_args.get("seed", 42)))
         load_kwargs: dict[str, Any] = {"dtype": torch.float32}
         if spec.quantization_bits is not None:
             from transformers import BitsAndBytesConfig

@@ -20,6 +20,14 @@ export interface TrainerStartEvent {
   totalSteps: number;
   resumedFromStep?: number;
   config: Record<string, unknown>;
+  /** Which engine trains (absent in runs from before there were two: tfjs). */
+  engine?: 'tfjs' | 'trl';
+  /** Library versions the engine runs on (torch, transformers, trl, peft, accelerate; tfjs). */
+  libraries?: Record<string, string>;
+  /** Devices in use: `cuda:0 NVIDIA H100 80GB HBM3`, `cpu`, `wasm`. */
+  devices?: string[];
+  /** Processes training together (ranks); 1 for the tfjs engine. */
+  worldSize?: number;
 }
 
 /** Training metrics of one logging step. Keys are TRL's names, plus `tokens_per_second` and `elapsed_seconds`. */

@@ -84,6 +84,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<TrainRes
   let lock: HeldLock | undefined;
   let createdDir = false;
   let unstarted = false;
+  let emptyCreatedDir = false;
   try {
     createdDir = ensureOutputDir(outputDir);
     // One writer per output folder: a second run (fresh, resumed or overwriting) would trim,
@@ -146,6 +147,9 @@ export async function runTraining(options: RunTrainingOptions): Promise<TrainRes
     if (setup && !options.resume && events.attached) {
       events.detachFile();
       unstarted = true;
+    } else if (setup && !options.resume && createdDir) {
+      // Refused before it wrote anything (the TRL engine checks Python first): only the folder this run made goes.
+      emptyCreatedDir = true;
     } else if (session && !(error instanceof OutputWriteError)) {
       try {
         writeRunFile(session.outputDir, runInfo(session, 'failed', { error: message, last_checkpoint: lastCheckpoint ?? null }));
@@ -158,5 +162,6 @@ export async function runTraining(options: RunTrainingOptions): Promise<TrainRes
     session?.dispose();
     lock?.release();
     if (unstarted) removeUnstartedRun(outputDir, createdDir);
+    else if (emptyCreatedDir) removeUnstartedRun(outputDir, createdDir, { ownFiles: false });
   }
 }

@@ -174,6 +174,10 @@ export async function setUpTraining(options: TrainOptions, out: RunOutput): Prom
     totalSteps: steps.totalSteps,
     ...(resumedFrom ? { resumedFromStep: resumedFrom.state.global_step } : {}),
     config: config as unknown as Record<string, unknown>,
+    engine: 'tfjs',
+    libraries: { '@tensorflow/tfjs-core': tf.version_core },
+    devices: [backend.name],
+    worldSize: 1,
   });
 
   const disposers: Array<() => void> = [];
