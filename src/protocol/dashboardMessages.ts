@@ -22,6 +22,11 @@ export interface RunInfo {
   model?: string;
   dataset: string[];
   backend?: string;
+  engine?: string;
+  worldSize?: number;
+  devices?: string[];
+  /** Made by a TRL script outside DPO Studio (read from its trainer_state.json). */
+  external?: boolean;
   lossType?: string;
   step: number;
   totalSteps?: number;

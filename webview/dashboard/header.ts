@@ -67,7 +67,9 @@ export class RunHeader {
     const facts = [
       run.model && `model ${run.model}`,
       run.dataset.length > 0 && `data ${run.dataset.join(', ')}`,
+      run.engine && `engine ${run.engine}${run.external ? ' (a TRL run made outside DPO Studio)' : ''}`,
       run.backend && `backend ${run.backend}`,
+      run.worldSize !== undefined && `${run.worldSize} process${run.worldSize === 1 ? '' : 'es'}${run.devices?.length ? ` on ${run.devices.join(', ')}` : ''}`,
       run.lossType && `loss ${run.lossType}`,
     ].filter(Boolean) as string[];
     this.facts.replaceChildren(...facts.map((f) => h('span', {}, f)));

@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import { findTrainerState } from './externalRuns.ts';
 import { isAbsolute, join, relative, sep } from 'node:path';
 
 /** The file every run's output folder holds (the trainer's event stream). */
@@ -19,8 +20,24 @@ export interface DiscoveryLimits {
  * bounded in depth and in folders visited, so a big workspace costs a bounded time; a run's
  * own checkpoints are not descended into.
  */
-export function findRunFolders(roots: readonly string[], { maxDepth = 6, maxFolders = 5000 }: DiscoveryLimits = {}): string[] {
-  const found: string[] = [];
+export function findRunFolders(roots: readonly string[], limits: DiscoveryLimits = {}): string[] {
+  return findRuns(roots, limits)
+    .filter((run) => run.trainerState === undefined)
+    .map((run) => run.dir);
+}
+
+export interface FoundRun {
+  dir: string;
+  /** Set for a run made outside DPO Studio: the trainer_state.json its events are read from. */
+  trainerState?: string;
+}
+
+/**
+ * Output folders of runs: DPO Studio's (a `metrics.jsonl`) and plain TRL scripts' (a
+ * `trainer_state.json` with a log history, in the folder or its newest `checkpoint-N/`).
+ */
+export function findRuns(roots: readonly string[], { maxDepth = 6, maxFolders = 5000 }: DiscoveryLimits = {}): FoundRun[] {
+  const found: FoundRun[] = [];
   let visited = 0;
   let level = roots.map((root) => ({ dir: root, depth: 0 }));
   while (level.length > 0 && visited < maxFolders) {
@@ -33,7 +50,11 @@ export function findRunFolders(roots: readonly string[], { maxDepth = 6, maxFold
       } catch {
         continue;
       }
-      if (entries.some((e) => e.isFile() && e.name === RUN_METRICS_FILE)) found.push(dir);
+      if (entries.some((e) => e.isFile() && e.name === RUN_METRICS_FILE)) found.push({ dir });
+      else if (entries.some((e) => (e.isFile() && e.name === 'trainer_state.json') || (e.isDirectory() && e.name.startsWith('checkpoint-')))) {
+        const trainerState = findTrainerState(dir, entries.map((e) => e.name));
+        if (trainerState) found.push({ dir, trainerState });
+      }
       if (depth >= maxDepth) continue;
       for (const entry of entries) {
         if (!entry.isDirectory() || SKIP.has(entry.name) || entry.name.startsWith('checkpoint-')) continue;
@@ -44,7 +65,7 @@ export function findRunFolders(roots: readonly string[], { maxDepth = 6, maxFold
     }
     level = next;
   }
-  return found.sort();
+  return found.sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));
 }
 
 /** A run's name on screen: its folder relative to the workspace folder that holds it. */

@@ -1,4 +1,5 @@
 import type { TrainerEvent } from '../../protocol/trainerEvents.ts';
+import { EXTERNAL_RUN_PREFIX } from './externalRuns.ts';
 import { ETA_WINDOW, estimateEta, type Eta, type ProgressSample } from './eta.ts';
 
 /**
@@ -15,6 +16,12 @@ export interface RunSummary {
   model?: string;
   dataset: string[];
   backend?: string;
+  /** Which engine trains, and on what: `trl` on 2 processes over `cuda:0 …, cuda:1 …`. */
+  engine?: string;
+  worldSize?: number;
+  devices?: string[];
+  /** A run written by a plain TRL script (its trainer_state.json), not by DPO Studio. */
+  external?: boolean;
   lossType?: string;
   outputDir?: string;
   totalSteps?: number;
@@ -61,6 +68,10 @@ export function applyToSummary(summary: RunSummary, event: TrainerEvent): RunSum
       summary.model = event.model;
       summary.dataset = Array.isArray(event.dataset) ? [...event.dataset] : [];
       summary.backend = event.backend;
+      summary.engine = event.engine ?? 'tfjs';
+      summary.worldSize = event.worldSize ?? 1;
+      summary.devices = event.devices ? [...event.devices] : undefined;
+      summary.external = event.runId.startsWith(EXTERNAL_RUN_PREFIX) || undefined;
       summary.lossType = event.lossType;
       summary.outputDir = event.outputDir;
       summary.totalSteps = event.totalSteps;

@@ -64,9 +64,10 @@ export class TrainingDashboard implements vscode.Disposable {
     });
     this.disposables.push({ dispose: () => runs.dispose() }, { dispose: () => list.dispose() });
     // New runs in the workspace (a terminal run, a copied folder) show up without waiting for the timer.
-    const watcher = vscode.workspace.createFileSystemWatcher('**/metrics.jsonl', false, true, false);
+    // trainer_state.json: a run of a plain TRL script, which changes (it is rewritten at every save) as it trains.
+    const watcher = vscode.workspace.createFileSystemWatcher('**/{metrics.jsonl,trainer_state.json}', false, false, false);
     const rediscover = () => this.panel && this.discoverSoon();
-    this.disposables.push(watcher, watcher.onDidCreate(rediscover), watcher.onDidDelete(rediscover));
+    this.disposables.push(watcher, watcher.onDidCreate(rediscover), watcher.onDidDelete(rediscover), watcher.onDidChange((uri) => uri.path.endsWith('trainer_state.json') && rediscover()));
   }
 
   get isOpen(): boolean {

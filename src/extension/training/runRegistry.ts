@@ -1,7 +1,8 @@
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunSeries } from '../../core/training/metricTable.ts';
-import { findRunFolders, RUN_METRICS_FILE, runLabel } from '../../core/training/runDiscovery.ts';
+import { trainerStateEvents } from '../../core/training/externalRuns.ts';
+import { findRuns, RUN_METRICS_FILE, runLabel } from '../../core/training/runDiscovery.ts';
 import { applyToSummary, emptySummary, summaryEta, type RunSummary } from '../../core/training/runSummary.ts';
 import { parseTrainerEvents, TrainerEventParser } from '../../core/training/trainerEventStream.ts';
 import type { RunInfo } from '../../protocol/dashboardMessages.ts';
@@ -46,6 +47,8 @@ export class RunRegistry {
   /** Runs appeared or disappeared. */
   readonly onDidChangeList = new Signal<void>();
   private readonly runs = new Map<string, RunEntry>();
+  /** Runs of plain TRL scripts: output folder → the trainer_state.json their events come from. */
+  private readonly external = new Map<string, string>();
 
   constructor(private readonly roots: () => readonly string[]) {}
 
@@ -60,7 +63,9 @@ export class RunRegistry {
   /** Looks for output folders in the workspace (and re-reads runs whose file was replaced). */
   discover(): void {
     let added = false;
-    for (const dir of findRunFolders(this.roots())) {
+    for (const { dir, trainerState } of findRuns(this.roots())) {
+      if (trainerState) this.external.set(dir, trainerState);
+      else if (this.external.delete(dir)) this.runs.delete(dir); // DPO Studio now trains there: its metrics.jsonl is the source
       if (!this.runs.has(dir)) {
         this.runs.set(dir, this.newEntry(dir));
         added = true;
@@ -68,8 +73,9 @@ export class RunRegistry {
     }
     let removed = false;
     for (const [key, entry] of this.runs) {
-      if (!entry.live && !fileStat(key)) {
+      if (!entry.live && !this.sourceStat(key)) {
         this.runs.delete(key);
+        this.external.delete(key);
         removed = true;
       }
     }
@@ -136,7 +142,7 @@ export class RunRegistry {
     if (!entry) return undefined;
     if (!entry.series) {
       const series = new RunSeries();
-      const events = readEvents(key);
+      const events = this.external.has(key) ? this.externalEvents(key) : readEvents(key);
       series.applyAll(events);
       entry.series = series;
     }
@@ -171,6 +177,10 @@ export class RunRegistry {
     };
     if (s.model !== undefined) info.model = s.model;
     if (s.backend !== undefined) info.backend = s.backend;
+    if (s.engine !== undefined) info.engine = s.engine;
+    if (s.worldSize !== undefined) info.worldSize = s.worldSize;
+    if (s.devices !== undefined) info.devices = s.devices;
+    if (s.external) info.external = true;
     if (s.lossType !== undefined) info.lossType = s.lossType;
     if (s.totalSteps !== undefined) info.totalSteps = s.totalSteps;
     if (s.elapsedSeconds !== undefined) info.elapsedSeconds = s.elapsedSeconds;
@@ -208,8 +218,40 @@ export class RunRegistry {
     this.onDidChangeRun.fire({ key: entry.key, rows });
   }
 
+  private sourceStat(key: string): { size: number; mtimeMs: number; id: string } | undefined {
+    const trainerState = this.external.get(key);
+    return trainerState ? pathStat(trainerState) : fileStat(key);
+  }
+
+  private externalEvents(key: string): TrainerEvent[] {
+    const path = this.external.get(key);
+    const stat = path ? statSync(path, { throwIfNoEntry: false }) : undefined;
+    if (!path || !stat) return [];
+    try {
+      return trainerStateEvents(readFileSync(path, 'utf8'), key, stat.mtime) ?? [];
+    } catch {
+      return [];
+    }
+  }
+
+  /** A TRL script's run: its trainer_state.json is rewritten whole at each save, so it is read whole when it changed. */
+  private readExternal(entry: RunEntry): void {
+    const path = this.external.get(entry.key)!;
+    const stat = pathStat(path);
+    if (!stat) return;
+    const id = `${stat.id}:${stat.size}:${stat.mtimeMs}`;
+    if (id === entry.fileId) return;
+    entry.fileId = id;
+    entry.mtimeMs = stat.mtimeMs;
+    entry.summary = emptySummary();
+    if (entry.series) entry.series = new RunSeries();
+    this.apply(entry, this.externalEvents(entry.key));
+    this.onDidChangeRun.fire({ key: entry.key, rows: true });
+  }
+
   /** Reads what was appended to the run's metrics.jsonl; starts over when the file was replaced or cut. */
   private readNew(entry: RunEntry): void {
+    if (this.external.has(entry.key)) return this.readExternal(entry);
     const stat = fileStat(entry.key);
     if (!stat) return;
     if (stat.id !== entry.fileId || stat.size < entry.offset) {
@@ -237,8 +279,12 @@ export class RunRegistry {
 }
 
 function fileStat(dir: string): { size: number; mtimeMs: number; id: string } | undefined {
+  return pathStat(join(dir, RUN_METRICS_FILE));
+}
+
+function pathStat(path: string): { size: number; mtimeMs: number; id: string } | undefined {
   try {
-    const stat = statSync(join(dir, RUN_METRICS_FILE));
+    const stat = statSync(path);
     return stat.isFile() ? { size: stat.size, mtimeMs: stat.mtimeMs, id: `${stat.dev}:${stat.ino}` } : undefined;
   } catch {
     return undefined;
