@@ -56,7 +56,7 @@ describe('dpo-studio train', () => {
         [2, 'final'],
       ],
     );
-    assert.deepEqual(readdirSync(out).sort(), ['checkpoint-1', 'checkpoint-2', 'final', 'metrics.jsonl', 'run.json']);
+    assert.deepEqual(readdirSync(out).sort(), ['checkpoint-1', 'checkpoint-2', 'final', 'metrics.jsonl', 'run.json', 'tensorboard']);
     assert.deepEqual(readdirSync(join(out, 'checkpoint-2')).sort(), ['adapter_config.json', 'adapter_model.safetensors', 'optimizer.safetensors', 'trainer_state.json']);
     const state = JSON.parse(readFileSync(join(out, 'checkpoint-2', 'trainer_state.json'), 'utf8'));
     assert.equal(state.global_step, 2);

@@ -6,6 +6,7 @@ import { DpoTaskProvider } from './taskProvider.ts';
 import { TrainCommands } from './trainCommands.ts';
 import { TrainingSessions } from './trainingSessions.ts';
 import { TrainingStatusBar } from './trainingStatusBar.ts';
+import { runTrlSetup, SET_UP_TRL_COMMAND } from './trlEnvironment.ts';
 
 let active: TrainingSessions | undefined;
 
@@ -42,6 +43,7 @@ export function registerTraining(context: vscode.ExtensionContext): vscode.Dispo
       },
     }),
     commands.register(),
+    vscode.commands.registerCommand(SET_UP_TRL_COMMAND, () => runTrlSetup(context.extensionUri, log)),
     { dispose: () => (active = undefined) },
   );
 }

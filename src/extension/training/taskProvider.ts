@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import { isLikelyTrainingConfig } from '../../core/config/index.ts';
 import { DPO_TASK_TYPE, taskName, type DpoTaskDefinition } from '../../core/training/taskDefinition.ts';
 import { TrainerPseudoterminal } from './trainerPseudoterminal.ts';
-import type { TrainingSessions } from './trainingSessions.ts';
+import { readTrainingConfig, type TrainingSessions } from './trainingSessions.ts';
+import { isAbsolute, join } from 'node:path';
 
 /** A training config found in the workspace. */
 export interface ConfigFile {
@@ -45,7 +46,8 @@ export async function findTrainingConfigs(token?: vscode.CancellationToken): Pro
 export function createDpoTask(definition: DpoTaskDefinition, folder: vscode.WorkspaceFolder, sessions: TrainingSessions): vscode.Task {
   const execution = new vscode.CustomExecution(async (resolved) => new TrainerPseudoterminal(resolved, folder.uri.fsPath, sessions));
   const task = new vscode.Task(definition, folder, taskName(definition), DPO_TASK_TYPE, execution, []);
-  task.detail = definition.resume ? 'Resume DPO training from the last checkpoint' : 'DPO training';
+  const engine = readTrainingConfig(isAbsolute(definition.config) ? definition.config : join(folder.uri.fsPath, definition.config), definition)?.training.engine;
+  task.detail = `${definition.resume ? 'Resume DPO training from the last checkpoint' : 'DPO training'}${engine ? ` · engine ${engine}` : ''}`;
   task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.Dedicated, clear: true, echo: false };
   return task;
 }

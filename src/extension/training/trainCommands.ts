@@ -9,7 +9,8 @@ import type { TrainerExit } from './trainerProcess.ts';
 import type { RunRegistry } from './runRegistry.ts';
 import type { TrainingDashboard } from './dashboardPanel.ts';
 import { createDpoTask, findTrainingConfigs, type ConfigFile } from './taskProvider.ts';
-import { configOutputDir, UNTRUSTED_MESSAGE, type TrainingSession, type TrainingSessions } from './trainingSessions.ts';
+import { ensureTrlEnvironment } from './trlEnvironment.ts';
+import { configOutputDir, readTrainingConfig, UNTRUSTED_MESSAGE, type TrainingSession, type TrainingSessions } from './trainingSessions.ts';
 import { SHOW_DASHBOARD_COMMAND } from './trainingStatusBar.ts';
 
 export const TRAIN_COMMAND = 'dpoStudio.train';
@@ -97,6 +98,8 @@ export class TrainCommands {
       return;
     }
     if (refuseBusy(outputDir)) return;
+    const resolved = readTrainingConfig(config.uri.fsPath, definition);
+    if (resolved?.training.engine === 'trl' && !(await ensureTrlEnvironment(this.services.context.extensionUri, resolved.training.python, config.folder.uri, this.services.sessions.log))) return;
     const earlier = previousRun(outputDir);
     if (earlier.exists) {
       const rel = vscode.workspace.asRelativePath(outputDir);
@@ -185,7 +188,11 @@ export class TrainCommands {
     const configs = await findTrainingConfigs();
     type Item = vscode.QuickPickItem & { config?: ConfigFile; create?: true };
     const multiRoot = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
-    const items: Item[] = configs.map((config) => ({ label: config.relativePath, description: multiRoot ? config.folder.name : undefined, config }));
+    const items: Item[] = configs.map((config) => {
+      const engine = readTrainingConfig(config.uri.fsPath, { type: DPO_TASK_TYPE, config: config.relativePath })?.training.engine;
+      const description = [multiRoot ? config.folder.name : undefined, engine ? `engine ${engine}` : 'has problems'].filter(Boolean).join(' · ');
+      return { label: config.relativePath, description, config };
+    });
     if (items.length > 0) items.push({ label: '', kind: vscode.QuickPickItemKind.Separator });
     items.push({ label: '$(add) Create config...', description: 'a commented template to fill in', create: true });
     const choice = await vscode.window.showQuickPick(items, { title: 'DPO: Train', placeHolder: configs.length ? 'Pick a training config' : 'No training config in the workspace yet' });

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { parseTrainingConfig } from '../../core/config/index.ts';
+import type { TrainingConfig } from '../../core/config/types.ts';
+import { trainerPythonEnv } from './trlEnvironment.ts';
 import { overrideStrings, trainerArgs, type DpoTaskDefinition } from '../../core/training/taskDefinition.ts';
 import type { TrainerEvent } from '../../protocol/trainerEvents.ts';
 import { SECTION } from '../settings.ts';
@@ -27,13 +29,20 @@ export const TRAINING_ACTIVE_CONTEXT = 'dpoStudio.trainingActive';
 
 /** Where the config says the run goes, or undefined when the config cannot be read as valid. */
 export function configOutputDir(configPath: string, folder: string, definition: DpoTaskDefinition): string | undefined {
+  const config = readTrainingConfig(configPath, definition);
+  return config ? resolve(folder, config.training.output_dir) : undefined;
+}
+
+/** The config as the trainer will see it (overrides applied), or undefined when it has errors. */
+export function readTrainingConfig(configPath: string, definition: DpoTaskDefinition): TrainingConfig | undefined {
   try {
-    const { config } = parseTrainingConfig(readFileSync(configPath, 'utf8'), configPath, overrideStrings(definition));
-    return config ? resolve(folder, config.training.output_dir) : undefined;
+    return parseTrainingConfig(readFileSync(configPath, 'utf8'), configPath, overrideStrings(definition)).config;
   } catch {
     return undefined;
   }
 }
+
+const withEnv = (env: NodeJS.ProcessEnv | undefined) => (env ? { env } : {});
 
 /**
  * The trainers this window runs: starts them, routes their events to the run registry, keeps
@@ -71,7 +80,7 @@ export class TrainingSessions implements vscode.Disposable {
     if (key && this.byKey(key)) throw new TrainingRefused(`A run is already training into ${vscode.workspace.asRelativePath(key)} in this window: stop it first (DPO: Training: Stop).`);
     const seconds = vscode.workspace.getConfiguration(SECTION).get<number>('training.stopTimeoutSeconds', DEFAULT_STOP_TIMINGS.graceMs / 1000);
     const trainer = new TrainerProcess(
-      { execPath: process.execPath, cliPath: vscode.Uri.joinPath(this.extensionUri, 'dist', 'cli.cjs').fsPath, args: trainerArgs(definition), cwd: folder },
+      { execPath: process.execPath, cliPath: vscode.Uri.joinPath(this.extensionUri, 'dist', 'cli.cjs').fsPath, args: trainerArgs(definition), cwd: folder, ...withEnv(trainerPythonEnv(vscode.Uri.file(folder))) },
       { graceMs: Math.max(1, seconds) * 1000, killMs: DEFAULT_STOP_TIMINGS.killMs },
     );
     const session: TrainingSession = { id: this.nextId++, definition, folder, configPath, process: trainer, key };
