@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 import { prepare, repoRoot } from '../../scripts/vscode/prepare.mjs';
 import { parseTrainerEvents } from '../../src/core/training/trainerEventStream.ts';
 import { withVSCode, type VSCodeSession } from './harness.ts';
+import { trlPython } from '../integration/trlFixtures.ts';
 
 const TEST_TIMEOUT = 30 * 60_000;
 const CONFIG = 'configs/tiny-demo.dpo.yaml';
@@ -237,5 +238,45 @@ test('training is refused in Restricted Mode, with a message saying why', { time
     await vs.runCommand('DPO: Train');
     await vs.waitFor('a message that training needs a trusted workspace', async () => (await notifications(vs)).some((n) => /Restricted Mode/.test(n) && /Trust this folder/.test(n)), { timeoutMs: 30_000 });
     assert.equal(existsSync(vs.path('outputs')), false, 'nothing was trained');
+  });
+});
+
+test('DPO: Train on engine trl draws its curves in the dashboard, beside a run a plain TRL script made', { timeout: TEST_TIMEOUT }, async (t) => {
+  const python = trlPython();
+  if (!python) {
+    if (process.env.CI) throw new Error('no TRL environment: CI must run `npm run setup:trl` first');
+    t.skip('no TRL environment: run `npm run setup:trl` to include this test');
+    return;
+  }
+  // A run made outside DPO Studio: TRL's own DPOTrainer in a plain script, saving trainer_state.json.
+  const outside = mkdtempSync(path.join(os.tmpdir(), 'dpo-e2e-plain-trl-'));
+  t.after(() => rmSync(outside, { recursive: true, force: true }));
+  const plain = spawnSync(python, [path.join(repoRoot, 'bench', 'plain_trl_dpo.py'), '--model', modelDir, '--data', path.join(repoRoot, 'samples', 'data', 'preference_train.jsonl'), '--output_dir', path.join(outside, 'plain-script'), '--max_steps', '6', '--save_steps', '3'], { encoding: 'utf8' });
+  assert.equal(plain.status, 0, plain.stderr.slice(-3000));
+  const trlConfig = readFileSync(path.join(repoRoot, 'samples', 'configs', 'tiny-demo.dpo.yaml'), 'utf8')
+    .replace('output_dir: outputs/tiny-demo', 'output_dir: outputs/tiny-trl\n  engine: trl');
+  assert.match(trlConfig, /engine: trl/);
+  await withVSCode(t, { copy: { ...sampleWorkspace().copy, 'trl-runs/plain-script': path.join(outside, 'plain-script') }, files: { 'configs/tiny-trl.dpo.yaml': trlConfig } }, async (vs) => {
+    await vs.waitForActivation();
+    await vs.runCommand('DPO: Train');
+    await vs.waitFor('the quick pick of "DPO: Train"', async () => (await vs.page.locator('.quick-input-widget .quick-input-title').textContent())?.trim() === 'DPO: Train');
+    const engines = await vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').allTextContents();
+    assert.ok(engines.some((row) => row.includes('configs/tiny-trl.dpo.yaml') && row.includes('engine trl')), `the pick shows each config's engine: ${JSON.stringify(engines)}`);
+    await vs.pickQuickInputItem('configs/tiny-trl.dpo.yaml');
+
+    await vs.waitFor('the TRL run to complete with every step plotted', async () => (await header(vs)).status === 'completed' && (await lossPoints(vs)) === 26, { timeoutMs: 300_000, intervalMs: 500 });
+    const facts = await dashboard(vs).locator('header.run-header .run-facts').textContent();
+    assert.match(facts ?? '', /engine trl/);
+    assert.match(facts ?? '', /1 process on cpu/);
+    const events = parseTrainerEvents(readFileSync(vs.path('outputs/tiny-trl/metrics.jsonl'), 'utf8')).events;
+    assert.equal(events.filter((e) => e.type === 'metrics').length, 26);
+    assert.ok(existsSync(vs.path('outputs/tiny-trl/final/adapter_model.safetensors')));
+
+    // The plain script's run is listed; focused, its loss curve is drawn from its log history.
+    const outsideRow = dashboard(vs).locator('.run-row', { hasText: 'trl-runs/plain-script' });
+    await vs.waitFor('the plain TRL run in the run list', () => outsideRow.isVisible(), { timeoutMs: 30_000 });
+    await outsideRow.locator('button.run-name').click();
+    await vs.waitFor('the plain TRL run focused, with its 6 steps', async () => (await lossPoints(vs)) === 6 && /made outside DPO Studio/.test((await dashboard(vs).locator('header.run-header .run-facts').textContent()) ?? ''), { timeoutMs: 30_000 });
+    assert.deepEqual(vs.extensionErrors().map((e) => e.text.split('\n').slice(0, 8).join('\n')), []);
   });
 });

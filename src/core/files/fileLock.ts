@@ -1,3 +1,4 @@
+import { RUN_LAYOUT } from '../training/engineContract.ts';
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -13,7 +14,7 @@ import { basename, dirname, join } from 'node:path';
  * and neither can remove a lock a third process has just created.
  */
 
-export const OUTPUT_DIR_LOCK = '.dpo-studio.lock';
+export const OUTPUT_DIR_LOCK = RUN_LAYOUT.lock;
 
 export interface LockHolder {
   pid: number;

@@ -1,12 +1,13 @@
 import { readdirSync } from 'node:fs';
+import { RUN_LAYOUT } from './engineContract.ts';
 import { findTrainerState } from './externalRuns.ts';
 import { isAbsolute, join, relative, sep } from 'node:path';
 
 /** The file every run's output folder holds (the trainer's event stream). */
-export const RUN_METRICS_FILE = 'metrics.jsonl';
+export const RUN_METRICS_FILE = RUN_LAYOUT.metrics;
 
 /** Folders that never hold a run, or hold one run's insides (checkpoints, the adapter). */
-const SKIP = new Set(['node_modules', '.git', '.hg', '.svn', '.vscode-test', 'ref_logps', 'final', '__pycache__', '.venv', 'venv']);
+const SKIP = new Set(['node_modules', '.git', '.hg', '.svn', '.vscode-test', 'ref_logps', RUN_LAYOUT.final, RUN_LAYOUT.tensorboard, '__pycache__', '.venv', 'venv']);
 
 export interface DiscoveryLimits {
   /** Folder levels below a root that are searched. */
@@ -51,13 +52,13 @@ export function findRuns(roots: readonly string[], { maxDepth = 6, maxFolders = 
         continue;
       }
       if (entries.some((e) => e.isFile() && e.name === RUN_METRICS_FILE)) found.push({ dir });
-      else if (entries.some((e) => (e.isFile() && e.name === 'trainer_state.json') || (e.isDirectory() && e.name.startsWith('checkpoint-')))) {
+      else if (entries.some((e) => (e.isFile() && e.name === 'trainer_state.json') || (e.isDirectory() && e.name.startsWith(RUN_LAYOUT.checkpointPrefix)))) {
         const trainerState = findTrainerState(dir, entries.map((e) => e.name));
         if (trainerState) found.push({ dir, trainerState });
       }
       if (depth >= maxDepth) continue;
       for (const entry of entries) {
-        if (!entry.isDirectory() || SKIP.has(entry.name) || entry.name.startsWith('checkpoint-')) continue;
+        if (!entry.isDirectory() || SKIP.has(entry.name) || entry.name.startsWith(RUN_LAYOUT.checkpointPrefix)) continue;
         // Hidden folders (.cache, .idea) rarely hold runs and can be huge.
         if (entry.name.startsWith('.')) continue;
         next.push({ dir: join(dir, entry.name), depth: depth + 1 });

@@ -4,6 +4,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import * as vscode from 'vscode';
 import { describeHolder, liveLockHolder, lockInside } from '../../core/files/fileLock.ts';
 import { trainingConfigTemplate } from '../../core/training/configTemplate.ts';
+import { checkpointStep, RUN_LAYOUT } from '../../core/training/engineContract.ts';
 import { DPO_TASK_TYPE, type DpoTaskDefinition } from '../../core/training/taskDefinition.ts';
 import type { TrainerExit } from './trainerProcess.ts';
 import type { RunRegistry } from './runRegistry.ts';
@@ -43,11 +44,10 @@ function previousRun(outputDir: string): { exists: boolean; latestCheckpoint?: s
     return { exists: false };
   }
   const checkpoints = names
-    .map((n) => /^checkpoint-(\d+)$/.exec(n))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .sort((a, b) => Number(b[1]) - Number(a[1]));
-  const exists = checkpoints.length > 0 || names.some((n) => n === 'metrics.jsonl' || n === 'run.json' || n === 'final');
-  return { exists, ...(checkpoints[0] ? { latestCheckpoint: checkpoints[0][0] } : {}) };
+    .filter((n) => checkpointStep(n) !== undefined)
+    .sort((a, b) => checkpointStep(b)! - checkpointStep(a)!);
+  const exists = checkpoints.length > 0 || names.some((n) => n === RUN_LAYOUT.metrics || n === RUN_LAYOUT.run || n === RUN_LAYOUT.final);
+  return { exists, ...(checkpoints[0] ? { latestCheckpoint: checkpoints[0] } : {}) };
 }
 
 async function refuseUntrusted(): Promise<boolean> {

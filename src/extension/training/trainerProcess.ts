@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { trainerLaunch } from '../../core/training/engineContract.ts';
 import { TrainerEventParser, type StreamIssue } from '../../core/training/trainerEventStream.ts';
 import type { TrainerEndEvent, TrainerErrorEvent, TrainerEvent } from '../../protocol/trainerEvents.ts';
 
 /**
- * The trainer as a child process: `node dist/cli.cjs train ...`, its JSON-lines stdout turned
+ * The trainer as a child process (engineContract.ts: `node dist/cli.cjs train ...`, whichever engine), its JSON-lines stdout turned
  * into events, its stderr (human progress) passed on as text, and a stop that lets it save a
  * checkpoint. No `vscode` import: the pseudoterminal, the dashboard and the tests all drive
  * this one class.
@@ -108,7 +109,8 @@ export class TrainerProcess {
     );
     // ELECTRON_RUN_AS_NODE: in desktop VS Code the extension host's execPath is Electron, which
     // runs as plain Node only when told; plain Node ignores it.
-    const child = spawn(execPath, [cliPath, ...args], {
+    const launch = trainerLaunch(execPath, cliPath, args);
+    const child = spawn(launch.command, launch.args, {
       cwd,
       env: { ...process.env, ...env, ELECTRON_RUN_AS_NODE: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],

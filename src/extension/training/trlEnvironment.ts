@@ -38,7 +38,7 @@ export function trainerPythonEnv(folder?: vscode.Uri): NodeJS.ProcessEnv | undef
  * not exist, offer to set it up instead of starting a run that can only fail. True: go on.
  */
 export async function ensureTrlEnvironment(extensionUri: vscode.Uri, configPython: string | undefined, folder: vscode.Uri | undefined, log: vscode.OutputChannel): Promise<boolean> {
-  if (configPython !== undefined || trainerPython(folder)) return true;
+  if (configPython !== undefined || trainerPython(folder) || existsSync(venvPython(defaultTrlEnvDir()))) return true;
   const setUp = 'Set Up TRL Engine';
   const choose = 'Use an Interpreter…';
   const choice = await vscode.window.showWarningMessage(

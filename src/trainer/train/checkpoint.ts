@@ -1,3 +1,4 @@
+import { checkpointStep, RUN_LAYOUT } from '../../core/training/engineContract.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ import { writing } from './trainErrors.ts';
  * always complete: a kill at any moment leaves the previous one as the newest.
  */
 
-export const CHECKPOINT_PREFIX = 'checkpoint-';
+export const CHECKPOINT_PREFIX = RUN_LAYOUT.checkpointPrefix;
 export const TRAINER_STATE_FILE = 'trainer_state.json';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const TRAINER_STATE_FORMAT = 1;
@@ -137,9 +138,8 @@ export function scanCheckpoints(outputDir: string): CheckpointScan {
   const skipped: SkippedCheckpoint[] = [];
   if (!existsSync(outputDir) || !statSync(outputDir).isDirectory()) return { latest: undefined, skipped };
   const steps = readdirSync(outputDir)
-    .map((name) => /^checkpoint-(\d+)$/.exec(name))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => Number(m[1]))
+    .map(checkpointStep)
+    .filter((step): step is number => step !== undefined)
     .sort((a, b) => b - a);
   for (const step of steps) {
     const dir = join(outputDir, `${CHECKPOINT_PREFIX}${step}`);

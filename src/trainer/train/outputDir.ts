@@ -1,4 +1,5 @@
 import { makeDirs } from '../../core/files/makeDirs.ts';
+import { RUN_LAYOUT } from '../../core/training/engineContract.ts';
 import { appendFileSync, existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/files/atomicWrite.ts';
@@ -16,9 +17,9 @@ import { TrainingSetupError, writing } from './trainErrors.ts';
  *   ref_logps/          cached reference log-probabilities (kept across runs, see referenceCache.ts)
  */
 
-export const METRICS_FILE = 'metrics.jsonl';
-export const RUN_FILE = 'run.json';
-export const FINAL_DIR = 'final';
+export const METRICS_FILE = RUN_LAYOUT.metrics;
+export const RUN_FILE = RUN_LAYOUT.run;
+export const FINAL_DIR = RUN_LAYOUT.final;
 
 /** Files of an earlier run that a fresh run would mix its own with. */
 function previousRunFiles(outputDir: string): string[] {
