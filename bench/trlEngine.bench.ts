@@ -125,7 +125,8 @@ async function main(): Promise<void> {
     console.log(`TRL engine (torch, CPU):   ${(1000 * median(ours)).toFixed(1)} ms/step, ${tokensPerSecond(ours).toFixed(0)} tokens/s`);
     console.log(`plain TRL script:          ${(1000 * median(plain)).toFixed(1)} ms/step, ${tokensPerSecond(plain).toFixed(0)} tokens/s`);
     console.log(`TRL engine / tfjs engine tokens/s: ${(tokensPerSecond(ours) / tokensPerSecond(tfjs)).toFixed(2)}x`);
-    console.log(`wrapper cost, TRL engine / plain TRL step time: ${(median(ours) / median(plain)).toFixed(3)} (target <= 1.03)`);
+    const fastest = (steps: number[]) => Math.min(...steps);
+    console.log(`wrapper cost, TRL engine / plain TRL step time: median ${(median(ours) / median(plain)).toFixed(3)}, fastest step ${(fastest(ours) / fastest(plain)).toFixed(3)} (target <= 1.03; noise only ever adds time, so the fastest steps compare the work itself)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

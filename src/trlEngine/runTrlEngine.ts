@@ -216,7 +216,15 @@ export async function runTrlEngine(ctx: TrlRunContext): Promise<TrlRunResult> {
   out.log(`engine trl: ${report.executable} (Python ${report.python}, torch ${report.versions.torch}, trl ${report.versions.trl}); ${processes} process${processes > 1 ? 'es' : ''}${accelerateConfig ? ` from ${accelerateConfig}` : ''}; log ${logPath}`);
   const child = spawn(launch.command, launch.args, {
     cwd,
-    env: runnerEnv({ HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1', HF_DATASETS_OFFLINE: '1', TENSORBOARD_LOGGING_DIR: join(outputDir, RUN_LAYOUT.tensorboard) }),
+    // Offline: the TRL engine gets resolved local folders and must never download on its own.
+    env: runnerEnv({
+      HF_HUB_OFFLINE: '1',
+      TRANSFORMERS_OFFLINE: '1',
+      HF_DATASETS_OFFLINE: '1',
+      HF_HUB_DISABLE_PROGRESS_BARS: '1',
+      PYTHONWARNINGS: 'ignore::FutureWarning',
+      TENSORBOARD_LOGGING_DIR: join(outputDir, RUN_LAYOUT.tensorboard),
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -257,7 +265,7 @@ export async function runTrlEngine(ctx: TrlRunContext): Promise<TrlRunResult> {
   child.stderr.on('data', (chunk: string) => {
     log.write(chunk);
     stderrTail = (stderrTail + chunk).slice(-20000);
-    if (process.env.DPO_STUDIO_DEBUG || /Traceback|Error|warning/i.test(chunk)) ctx.stderr.write(chunk);
+    ctx.stderr.write(chunk);
   });
   const requestStop = () => {
     try {

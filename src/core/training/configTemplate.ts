@@ -55,6 +55,9 @@ training:
   # save_steps: 100         # default: the end of each epoch
   # seed: 42
   # backend: auto           # auto | tfjs-node-gpu | tfjs-node | wasm | cpu
+  # engine: tfjs            # tfjs (nothing to install, small models) | trl (PyTorch + TRL on GPUs:
+                            # "DPO: Set Up TRL Engine"); with trl, processes: N (one per GPU) or
+                            # accelerate_config: <file> (DeepSpeed, FSDP, several machines)
 
 lora:
   r: 16
