@@ -24,6 +24,7 @@ import { initBackend } from '../src/trainer/backend/index.ts';
 import { initModel } from '../src/trainer/model/initModel.ts';
 import { TextTokenizer } from '../src/trainer/tokenizer/textTokenizer.ts';
 import { runTraining } from '../src/trainer/train/index.ts';
+import { singleTokenWords, text } from './benchText.ts';
 import { median, msPerCall } from './measure.ts';
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 6);
@@ -35,24 +36,6 @@ const PROMPT = 128;
 const ANSWER = 128;
 const SEQUENCE = PROMPT + ANSWER;
 
-
-/** Words the tokenizer keeps as one token each, so texts have exactly the lengths wanted. */
-function singleTokenWords(tokenizer: TextTokenizer): string[] {
-  const words: string[] = [];
-  for (let id = 0; id < tokenizer.vocabSize && words.length < 200; id++) {
-    const token = tokenizer.idToToken(id);
-    if (!token || !/^Ġ[a-z]{3,}$/.test(token)) continue;
-    const word = token.slice(1);
-    if (tokenizer.encode(` ${word}`).length === 1) words.push(word);
-  }
-  return words;
-}
-
-function text(words: string[], n: number, seed: number): string {
-  let out = '';
-  for (let i = 0; i < n; i++) out += ` ${words[(i * 7919 + seed * 104729) % words.length]}`;
-  return out;
-}
 
 /** Per-step seconds from consecutive metrics events (logging every step), warm-up steps left out. */
 function stepSeconds(events: TrainerMetricsEvent[]): number[] {

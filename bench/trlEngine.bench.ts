@@ -21,6 +21,7 @@ import { initModel } from '../src/trainer/model/initModel.ts';
 import { TextTokenizer } from '../src/trainer/tokenizer/textTokenizer.ts';
 import { runTraining } from '../src/trainer/train/index.ts';
 import { trlPython } from '../test/integration/trlFixtures.ts';
+import { singleTokenWords, text } from './benchText.ts';
 import { median } from './measure.ts';
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 8);
@@ -32,23 +33,6 @@ const PROMPT = 128;
 const ANSWER = 128;
 const TOKENS_PER_STEP = 2 * PAIRS * (PROMPT + ANSWER);
 const root = join(import.meta.dirname, '..');
-
-function singleTokenWords(tokenizer: TextTokenizer): string[] {
-  const words: string[] = [];
-  for (let id = 0; id < tokenizer.vocabSize && words.length < 200; id++) {
-    const token = tokenizer.idToToken(id);
-    if (!token || !/^Ġ[a-z]{3,}$/.test(token)) continue;
-    const word = token.slice(1);
-    if (tokenizer.encode(` ${word}`).length === 1) words.push(word);
-  }
-  return words;
-}
-
-function text(words: string[], n: number, seed: number): string {
-  let out = '';
-  for (let i = 0; i < n; i++) out += ` ${words[(i * 7919 + seed * 104729) % words.length]}`;
-  return out;
-}
 
 /** Seconds between consecutive steps' logs, warm-up left out. */
 function intervals(times: number[]): number[] {

@@ -15,19 +15,14 @@ import { claimOutputDir, trimMetricsAfter, writeRunFile, type EventSink } from '
 import { formatEval, formatProgress } from '../trainer/train/progressPrinter.ts';
 import { planSteps } from '../trainer/train/stepPlan.ts';
 import { TrainingSetupError } from '../trainer/train/trainErrors.ts';
-import { loadTrainingDatasets, type LoadedDataset } from '../trainer/train/trainingData.ts';
+import { assertSameTrainingData, loadTrainingDatasets, type LoadedDataset } from '../trainer/train/trainingData.ts';
+import type { TrainResult } from '../trainer/train/runTraining.ts';
 import type { RunOutput, TrainOptions } from '../trainer/train/trainingSession.ts';
 import { choosePython, inspectPython, PythonEnvironmentError, runnerEnv } from './pythonEnvironment.ts';
 import { scanTrlCheckpoints, type TrlCheckpoint } from './trlCheckpoints.ts';
 
-export interface TrlRunResult {
-  status: 'completed' | 'stopped' | 'failed';
-  step: number;
-  lastCheckpoint?: string;
-  final?: string;
-  message?: string;
-  failure?: 'setup' | 'training';
-}
+/** How the run ended, as runTraining reports it for either engine. */
+export type TrlRunResult = TrainResult;
 
 interface TrlRunContext extends TrainOptions {
   outputDir: string;
@@ -133,12 +128,7 @@ export async function runTrlEngine(ctx: TrlRunContext): Promise<TrlRunResult> {
 
   const tokenizer = TextTokenizer.fromFolder(modelPath);
   const { train, eval: evalSet } = loadTrainingDatasets(config, cwd, tokenizer, out.log);
-  if (resumed) {
-    const saved = resumed.state.datasets;
-    const changed = train.filter((d, i) => saved[i]?.sha256 !== d.sha256).map((d) => d.path);
-    if (changed.length > 0 || saved.length !== train.length)
-      throw new TrainingSetupError(`the training data changed since ${resumed.dir} (${changed.join(', ') || 'a different number of files'}): the batches of the remaining steps would not be the ones planned. Restore the data, or start a new run in another output_dir.`);
-  }
+  if (resumed) assertSameTrainingData(resumed.state.datasets, train, resumed.dir);
   // One global micro-batch of the plan is what all ranks together take in one forward pass.
   const steps = planSteps(
     train.map((d) => d.examples.length),

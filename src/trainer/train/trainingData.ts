@@ -112,3 +112,10 @@ export function loadTrainingDatasets(config: TrainingConfig, cwd: string, tokeni
   }
   return { train, eval: evalSet };
 }
+
+/** A resumed run must see the data its checkpoint planned its batches on (same files, same bytes). */
+export function assertSameTrainingData(saved: ReadonlyArray<{ sha256: string }>, train: readonly LoadedDataset[], checkpointDir: string): void {
+  const changed = train.filter((d, i) => saved[i]?.sha256 !== d.sha256).map((d) => d.path);
+  if (changed.length > 0 || saved.length !== train.length)
+    throw new TrainingSetupError(`the training data changed since ${checkpointDir} (${changed.join(', ') || 'a different number of files'}): the batches of the remaining steps would not be the ones planned. Restore the data, or start a new run in another output_dir.`);
+}

@@ -23,7 +23,7 @@ import { setUpReference } from './referenceSetup.ts';
 import { planSteps, type StepPlan } from './stepPlan.ts';
 import { emptySums, type MetricSums } from './trainMetrics.ts';
 import { TrainingSetupError } from './trainErrors.ts';
-import { loadTrainingDatasets, type LoadedDataset, type TrainingExample } from './trainingData.ts';
+import { assertSameTrainingData, loadTrainingDatasets, type LoadedDataset, type TrainingExample } from './trainingData.ts';
 
 /** How a run talks while it sets up and trains: events (stdout + metrics.jsonl) and human lines (stderr). */
 export interface RunOutput {
@@ -148,12 +148,7 @@ export async function setUpTraining(options: TrainOptions, out: RunOutput): Prom
   const modelPath = resolveModelFolder(cwd, config.model.name, 'model.name');
   const tokenizer = TextTokenizer.fromFolder(modelPath);
   const { train, eval: evalSet } = loadTrainingDatasets(config, cwd, tokenizer, out.log);
-  if (resumedFrom) {
-    const saved = resumedFrom.state.datasets;
-    const changed = train.filter((d, i) => saved[i]?.sha256 !== d.sha256).map((d) => d.path);
-    if (changed.length > 0 || saved.length !== train.length)
-      throw new TrainingSetupError(`the training data changed since ${resumedFrom.dir} (${changed.join(', ') || 'a different number of files'}): the batches of the remaining steps would not be the ones planned. Restore the data, or start a new run in another output_dir.`);
-  }
+  if (resumedFrom) assertSameTrainingData(resumedFrom.state.datasets, train, resumedFrom.dir);
   const steps = planSteps(
     train.map((d) => d.examples.length),
     train.map((d) => d.weight),
