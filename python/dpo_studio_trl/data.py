@@ -19,6 +19,21 @@ def read_records(path: str) -> list[dict[str, list[int]]]:
     return records
 
 
+def read_sources(path: str) -> list[str]:
+    """Where each record came from (`file:line`), for naming records in an error."""
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line).get("source", "?") for line in handle if line.strip()]
+
+
+def records_of_step(epoch_orders: list[list[int]], steps_per_epoch: int, examples_per_step: int, step: int) -> list[int]:
+    """The records an optimizer step (1-based) trains on, from the plan."""
+    if not epoch_orders or steps_per_epoch <= 0:
+        return []
+    epoch, within = divmod(step - 1, steps_per_epoch)
+    order = epoch_orders[min(epoch, len(epoch_orders) - 1)]
+    return order[within * examples_per_step : (within + 1) * examples_per_step]
+
+
 class PlanSampler(Sampler[int]):
     """Yields the planned order of the current epoch (transformers calls set_epoch each epoch,
     and again when it resumes), never a random one."""

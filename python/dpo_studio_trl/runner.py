@@ -21,8 +21,9 @@ class SetupError(RuntimeError):
 
 
 class NonFiniteLoss(RuntimeError):
-    def __init__(self, step: int) -> None:
-        super().__init__(f"the loss became non-finite (NaN or infinite) at step {step}; the run stopped without saving that step")
+    def __init__(self, step: int, sources: list[str] | None = None) -> None:
+        named = f" (records {', '.join(sources[:8])}{', ...' if len(sources) > 8 else ''})" if sources else ""
+        super().__init__(f"the loss is NaN or infinite at step {step}{named}; the run stopped without applying or saving that step")
         self.step = step
 
 
@@ -59,8 +60,9 @@ def _build_trainer_class() -> type:
         """DPOTrainer that takes records already tokenized and truncated by DPO Studio, in the
         batch plan's order, and stops at the first non-finite loss."""
 
-        def __init__(self, *args: Any, epoch_orders: list[list[int]], **kwargs: Any) -> None:
+        def __init__(self, *args: Any, epoch_orders: list[list[int]], name_records: Any, **kwargs: Any) -> None:
             self.epoch_orders = epoch_orders
+            self.name_records = name_records
             super().__init__(*args, **kwargs)
 
         def _prepare_dataset(self, dataset: Any, processing_class: Any, args: Any, dataset_name: str) -> Any:
@@ -72,7 +74,7 @@ def _build_trainer_class() -> type:
         def training_step(self, model: Any, inputs: Any, num_items_in_batch: Any = None) -> Any:
             loss = super().training_step(model, inputs, num_items_in_batch)
             if not bool(torch.isfinite(loss).all()):
-                raise NonFiniteLoss(self.state.global_step + 1)
+                raise NonFiniteLoss(self.state.global_step + 1, self.name_records(self.state.global_step + 1))
             return loss
 
     return StudioDPOTrainer
@@ -103,7 +105,7 @@ def run(spec_path: str) -> int:
         from trl import DPOConfig
 
         from .callbacks import ProtocolCallback
-        from .data import read_records
+        from .data import read_records, read_sources, records_of_step
         from .environment import devices, library_versions
 
         cuda = torch.cuda.is_available()
@@ -170,6 +172,12 @@ def run(spec_path: str) -> int:
             return bool(flag.item() > 0)
 
         callback = ProtocolCallback(spec, stop, is_main, agree)
+        sources = read_sources(spec.train_records)
+        examples_per_step = int(dpo_args["per_device_train_batch_size"]) * world * int(dpo_args["gradient_accumulation_steps"])
+
+        def name_records(step: int) -> list[str]:
+            return [sources[i] for i in records_of_step(spec.epoch_orders, spec.steps_per_epoch, examples_per_step, step) if i < len(sources)]
+
         trainer_class = _build_trainer_class()
         trainer = trainer_class(
             model=model,
@@ -181,6 +189,7 @@ def run(spec_path: str) -> int:
             peft_config=peft_config,
             callbacks=[callback],
             epoch_orders=spec.epoch_orders,
+            name_records=name_records,
         )
         if is_main:
             trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)

@@ -162,3 +162,12 @@ def test_report_lists_versions_and_devices() -> None:
     assert found["missing"] == []
     assert found["versions"]["trl"] and found["versions"]["torch"]
     assert isinstance(found["devices"]["cuda"], list)
+
+
+def test_records_of_step_follow_the_plan_across_epochs() -> None:
+    from dpo_studio_trl.data import records_of_step
+
+    orders = [[3, 1, 0, 2], [2, 0, 3, 1]]
+    assert records_of_step(orders, 2, 2, 1) == [3, 1]
+    assert records_of_step(orders, 2, 2, 2) == [0, 2]
+    assert records_of_step(orders, 2, 2, 3) == [2, 0]

@@ -51,7 +51,8 @@ function defaultTargets(modelPath: string): string[] {
 
 function recordsJsonl(datasets: readonly LoadedDataset[]): string {
   const lines: string[] = [];
-  for (const dataset of datasets) for (const e of dataset.examples) lines.push(JSON.stringify({ prompt_ids: e.promptIds, chosen_ids: e.chosenIds, rejected_ids: e.rejectedIds }));
+  // `source` is how the runner names a record in an error (file:line), as the tfjs engine does.
+  for (const dataset of datasets) for (const e of dataset.examples) lines.push(JSON.stringify({ prompt_ids: e.promptIds, chosen_ids: e.chosenIds, rejected_ids: e.rejectedIds, source: `${dataset.path}:${e.line}` }));
   return lines.join('\n') + '\n';
 }
 
@@ -86,6 +87,22 @@ function rankErrors(engineDir: string): Array<{ rank: number; message: string; s
     })
     .filter((e): e is NonNullable<typeof e> => !!e)
     .sort((a, b) => String((a as { time?: string }).time).localeCompare(String((b as { time?: string }).time)));
+}
+
+/**
+ * torchrun's report of the rank that failed first ("Root Cause (first observed failure)"): the
+ * other ranks' errors (a connection reset by the dead peer) are consequences, not the cause.
+ */
+export function torchrunRootCause(log: string): { rank: number; cause: string } | undefined {
+  const at = log.lastIndexOf('Root Cause (first observed failure)');
+  if (at < 0) return undefined;
+  const block = log.slice(at);
+  const rank = /^\s*rank\s*:\s*(\d+)/m.exec(block);
+  const traceback = /^\s*traceback\s*:\s*(.+)$/m.exec(block);
+  const exitcode = /^\s*exitcode\s*:\s*(.+)$/m.exec(block);
+  if (!rank) return undefined;
+  const cause = traceback && !/^To enable traceback/.test(traceback[1]!) ? traceback[1]!.trim() : `exit code ${exitcode?.[1]?.trim() ?? 'unknown'}`;
+  return { rank: Number(rank[1]), cause };
 }
 
 /** The last Python exception line of a log (`ValueError: ...`), for a crash that said nothing else. */
@@ -232,7 +249,12 @@ export async function runTrlEngine(ctx: TrlRunContext): Promise<TrlRunResult> {
         end = event;
         return; // emitted below, after run.json says how it ended
       }
-      if (event.type === 'error') errorEvent = event;
+      if (event.type === 'error') {
+        // Held back: with several ranks, rank 0's error may be a consequence (its peer died), and
+        // the user gets one error, the cause, once every rank has ended.
+        errorEvent = event;
+        return;
+      }
       if (event.type === 'checkpoint') lastCheckpoint = event.path;
       events.emit(event);
       if (event.type === 'metrics') {
@@ -288,15 +310,21 @@ export async function runTrlEngine(ctx: TrlRunContext): Promise<TrlRunResult> {
     return { status: end.status, step: end.step, ...(lastCheckpoint ? { lastCheckpoint } : {}), ...(end.finalCheckpoint ? { final: end.finalCheckpoint } : {}) };
   }
   const ranks = rankErrors(engineDir);
-  const first = ranks[0];
-  const message = spawnError
+  const root = torchrunRootCause(stderrTail);
+  const rootError = root && ranks.find((r) => r.rank === root.rank);
+  // The first rank to fail is the cause; with torchrun, that is its own report, not the order of error files.
+  const first = rootError ?? (root ? undefined : ranks[0]);
+  const cause = spawnError
     ? `engine trl: cannot start ${launch.command}: ${spawnError.message}`
-    : (errorEvent?.message ?? (first ? `rank ${first.rank}: ${first.message}` : `engine trl: the training process ended without finishing (${lastException(stderrTail) ?? 'no error message'})`)) + `; the full log is ${logPath}`;
+    : root && !rootError
+      ? `rank ${root.rank} died: ${root.cause}`
+      : first && (first.rank !== 0 || !errorEvent)
+        ? `rank ${first.rank}: ${first.message}`
+        : (errorEvent?.message ?? `engine trl: the training process ended without finishing (${lastException(stderrTail) ?? 'no error message'})`);
+  const message = `${cause}; the full log is ${logPath}`;
   const setup = spawnError !== undefined || (first?.setup ?? false) || (errorEvent === undefined && !ranks.length && step === (resumed?.step ?? 0) && !lastCheckpoint);
   const failedStep = errorEvent?.step ?? first?.step ?? step;
-  if (!errorEvent || ranks.length > 1 || (first && first.rank !== 0)) {
-    events.emit({ type: 'error', time: now(), message, step: failedStep ?? step, ...(lastCheckpoint ? { lastCheckpoint } : {}) });
-  }
+  events.emit({ type: 'error', time: errorEvent?.time ?? now(), message, step: failedStep ?? step, ...(lastCheckpoint ? { lastCheckpoint } : {}) });
   ctx.stderr.write(`error: ${message}${lastCheckpoint ? `\nlast good checkpoint: ${lastCheckpoint}` : ''}\n`);
   writeRunFile(outputDir, runInfo('failed', { error: message, last_checkpoint: lastCheckpoint ?? null }));
   events.emit({ type: 'end', time: now(), status: 'failed', step: failedStep ?? step });

@@ -3,27 +3,12 @@ import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFil
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { initBackend } from '../../src/trainer/backend/index.ts';
-import { SafetensorsFile, writeSafetensors } from '../../src/trainer/model/safetensors.ts';
 import { TextTokenizer } from '../../src/trainer/tokenizer/textTokenizer.ts';
 import { findLatestCheckpoint } from '../../src/trainer/train/index.ts';
 import { planSteps } from '../../src/trainer/train/stepPlan.ts';
-import { colorTask, metricsEvents, spawnTrain, tinyModel, train, workspace, writeConfig, writeJsonl } from './trainFixtures.ts';
+import { colorTask, metricsEvents, poisonToken, spawnTrain, tinyModel, train, workspace, writeConfig, writeJsonl } from './trainFixtures.ts';
 
 const ws = workspace('train-faults');
-
-/** Makes one token's embedding NaN, so exactly the sequences containing that token go NaN. */
-function poisonToken(modelDir: string, tokenId: number): void {
-  const path = join(modelDir, 'model.safetensors');
-  const file = SafetensorsFile.open(path);
-  const tensors = file.names.map((name) => {
-    const data = file.readFloat32(name);
-    const shape = file.entry(name).shape;
-    if (name === 'model.embed_tokens.weight') data.fill(Number.NaN, tokenId * shape[1]!, (tokenId + 1) * shape[1]!);
-    return { name, shape, data };
-  });
-  file.close();
-  writeSafetensors(path, tensors);
-}
 
 describe('faults', () => {
   before(async () => {

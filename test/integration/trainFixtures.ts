@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { parseTrainerEvents, TrainerEventParser } from '../../src/core/training/trainerEventStream.ts';
 import { trainCommand } from '../../src/cli/trainCommand.ts';
 import { initModel, type InitArch } from '../../src/trainer/model/initModel.ts';
+import { SafetensorsFile, writeSafetensors } from '../../src/trainer/model/safetensors.ts';
 import type { TrainerEvent, TrainerMetricsEvent } from '../../src/protocol/trainerEvents.ts';
 
 /**
@@ -131,4 +132,18 @@ export function spawnTrain(args: string[], onEvent: (event: TrainerEvent, child:
       resolve({ code, signal, events, stderr });
     });
   });
+}
+
+/** Makes one token's embedding NaN, so exactly the sequences containing that token go NaN. */
+export function poisonToken(modelDir: string, tokenId: number): void {
+  const path = join(modelDir, 'model.safetensors');
+  const file = SafetensorsFile.open(path);
+  const tensors = file.names.map((name) => {
+    const data = file.readFloat32(name);
+    const shape = file.entry(name).shape;
+    if (name === 'model.embed_tokens.weight') data.fill(Number.NaN, tokenId * shape[1]!, (tokenId + 1) * shape[1]!);
+    return { name, shape, data };
+  });
+  file.close();
+  writeSafetensors(path, tensors);
 }

@@ -6,7 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import { parseTrainerEvents } from '../../src/core/training/trainerEventStream.ts';
 import type { TrainerEvent, TrainerMetricsEvent, TrainerStartEvent } from '../../src/protocol/trainerEvents.ts';
 import { initModel } from '../../src/trainer/model/initModel.ts';
-import { colorTask, metricsEvents, spawnTrain, tinyModel, train, workspace, writeConfig, writeJsonl } from './trainFixtures.ts';
+import { colorTask, metricsEvents, poisonToken, spawnTrain, tinyModel, train, workspace, writeConfig, writeJsonl } from './trainFixtures.ts';
+import { TextTokenizer } from '../../src/trainer/tokenizer/textTokenizer.ts';
+import { planSteps } from '../../src/trainer/train/stepPlan.ts';
 import { requireTrl } from './trlFixtures.ts';
 
 // The TRL engine for real: pip-installed torch/TRL/PEFT (dpo-studio setup trl), real ranks,
@@ -141,6 +143,52 @@ describe('TRL engine', () => {
     const steps = metricsEvents(fileEvents(join(ws.dir, 'killed'))).map((e: TrainerMetricsEvent) => e.step);
     assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7, 8]);
     assert.equal(endOf(resumed.events)?.status, 'completed');
+  });
+
+  it('a rank that dies ends the run with that rank named as the cause, and no rank left running', async (t) => {
+    if (!requireTrl(t)) return;
+    const spec = join(ws.dir, 'rank-dies', '.engine', 'spec.json');
+    let victim = 0;
+    const run = await spawnTrain(['--config', config('rank-dies', { training: { processes: 2, batch_size: 2, num_epochs: 40, logging_steps: 1, save_steps: 2 } })], (event) => {
+      if (event.type !== 'metrics' || event.step !== 3 || victim) return;
+      // The workers are the children of torchrun that run the module (as the OOM killer would pick one).
+      const rows = spawnSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(spec));
+      const launcher = rows.find((l) => l.includes('torch.distributed.run'))!.trim().split(/\s+/)[0];
+      const workers = rows.map((l) => l.trim().split(/\s+/)).filter((f) => f[1] === launcher).map((f) => Number(f[0]));
+      victim = Math.max(...workers);
+      process.kill(victim, 'SIGKILL');
+    });
+    assert.ok(victim > 0, 'a worker was killed');
+    assert.equal(run.code, 1, run.stderr.slice(-2000));
+    const errors = run.events.filter((e): e is Extract<TrainerEvent, { type: 'error' }> => e.type === 'error');
+    assert.equal(errors.length, 1, 'one error: the cause');
+    assert.match(errors[0]!.message, new RegExp(`^rank \\d died: Signal 9 \\(SIGKILL\\) received by PID ${victim}; the full log is .*engine\\.log$`));
+    assert.equal(endOf(run.events)?.status, 'failed');
+    assert.equal(spawnSync('pgrep', ['-f', spec], { encoding: 'utf8' }).stdout.trim(), '', 'every rank stopped');
+  });
+
+  it('a NaN loss is an error naming the step and its records; the last good checkpoint stays (exit 1)', async (t) => {
+    if (!requireTrl(t)) return;
+    // Untied, so only the input embedding of the token is NaN: exactly the sequences holding it go NaN.
+    const poisoned = tinyModel(join(ws.dir, 'nan-model'), 'llama', { tie_word_embeddings: false });
+    const special = TextTokenizer.fromFolder(poisoned).tokenToId('<|im_start|>')!;
+    poisonToken(poisoned, special);
+    const records = colorTask(16);
+    const bad = 9;
+    records[bad] = { ...records[bad]!, chosen: `<|im_start|> ${records[bad]!.chosen}` };
+    const nanData = writeJsonl(join(ws.dir, 'nan.jsonl'), records);
+    const plans = (seed: number) => planSteps([16], [1], { num_epochs: 1, batch_size: 4, gradient_accumulation_steps: 1, max_steps: -1, seed });
+    const seed = [1, 2, 3, 4, 5, 6, 7, 8].find((s) => !plans(s).microBatches(1).flat().some((r) => r.record === bad))!;
+    const badStep = [1, 2, 3, 4].find((s) => plans(seed).microBatches(s).flat().some((r) => r.record === bad))!;
+    const file = writeConfig(join(ws.dir, 'trl-nan.yaml'), { model: { name: poisoned }, data: { train_path: nanData }, training: { engine: 'trl', backend: 'auto', output_dir: join(ws.dir, 'trl-nan'), save_steps: 1, seed, logging_steps: 1 } });
+    const run = await train(['--config', file]);
+    assert.equal(run.code, 1, run.stderr);
+    const error = run.events.find((e): e is Extract<TrainerEvent, { type: 'error' }> => e.type === 'error');
+    assert.match(error?.message ?? '', new RegExp(`NaN or infinite at step ${badStep} \\(records .*nan\\.jsonl:${bad + 1}\\b`));
+    assert.equal(error?.step, badStep);
+    assert.equal(error?.lastCheckpoint, join(ws.dir, 'trl-nan', `checkpoint-${badStep - 1}`));
+    assert.equal(endOf(run.events)?.status, 'failed');
+    assert.ok(!existsSync(join(ws.dir, 'trl-nan', `checkpoint-${badStep}`)), 'the NaN step is not saved');
   });
 
   it('writes TensorBoard event files from both engines that tensorboard itself reads back as metrics.jsonl says', async (t) => {
