@@ -67,7 +67,9 @@ def main():
         bf16=False,
         gradient_checkpointing=False,
         use_cpu=not torch.cuda.is_available(),
-        report_to=[],
+        # What a plain script gets by default when tensorboard is installed (report_to="all"),
+        # and what the TRL engine writes too: the same work per step.
+        report_to=["tensorboard"],
         max_length=args.max_length,
         disable_dropout=False,
         disable_tqdm=True,
