@@ -321,8 +321,10 @@ export async function runTrlEngine(ctx: TrlRunContext): Promise<TrlRunResult> {
       : first && (first.rank !== 0 || !errorEvent)
         ? `rank ${first.rank}: ${first.message}`
         : (errorEvent?.message ?? `engine trl: the training process ended without finishing (${lastException(stderrTail) ?? 'no error message'})`);
-  const message = `${cause}; the full log is ${logPath}`;
   const setup = spawnError !== undefined || (first?.setup ?? false) || (errorEvent === undefined && !ranks.length && step === (resumed?.step ?? 0) && !lastCheckpoint);
+  // A run refused before its first step leaves no folder behind (runTraining removes it), so
+  // its message must stand alone; the ranks' output went to stderr as it came.
+  const message = setup && !ctx.resume ? cause : `${cause}; the full log is ${logPath}`;
   const failedStep = errorEvent?.step ?? first?.step ?? step;
   events.emit({ type: 'error', time: errorEvent?.time ?? now(), message, step: failedStep ?? step, ...(lastCheckpoint ? { lastCheckpoint } : {}) });
   ctx.stderr.write(`error: ${message}${lastCheckpoint ? `\nlast good checkpoint: ${lastCheckpoint}` : ''}\n`);
