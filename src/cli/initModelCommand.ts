@@ -13,7 +13,7 @@ a ChatML chat template, generation_config.json), for trying training and generat
 downloading a model. The folder appears complete or not at all.
 
 Options:
-  --arch <A>        llama | qwen2 | mistral | gpt2
+  --arch <A>        llama | qwen2 | qwen3 | mistral | gpt2
   --size <S>        tiny (default: ~160K parameters, for tests and demos) |
                     small (the shape of SmolLM2-135M; GPT-2 124M for gpt2)
   --seed <S>        seed of the random weights (default 0)

@@ -10,7 +10,7 @@ Usage:
       column and field, plus statistics. Exit 0: no errors; 1: errors found; 2: usage or I/O.
   dpo-studio sample <out> [--count N] [--format standard|conversational|instruction] [--seed S]
       Write a realistic sample preference dataset (.jsonl, or a JSON array for .json).
-  dpo-studio init-model <dir> --arch llama|qwen2|mistral|gpt2 [--size tiny|small] [--seed S]
+  dpo-studio init-model <dir> --arch llama|qwen2|qwen3|mistral|gpt2 [--size tiny|small] [--seed S]
       Write a randomly initialised model with a small BPE tokenizer in the Hugging Face layout.
   dpo-studio logps --model <dir> [--adapter <dir>] --data <file> --out <file.jsonl> [--batch-size N]
       Log-probabilities of every chosen and rejected answer under a model (one JSON line each).

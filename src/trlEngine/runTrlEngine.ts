@@ -8,6 +8,7 @@ import { RUN_LAYOUT, trlRankLaunch } from '../core/training/engineContract.ts';
 import { TrainerEventParser } from '../core/training/trainerEventStream.ts';
 import { trlArguments } from '../core/training/trlArguments.ts';
 import type { TrainerEvent } from '../protocol/trainerEvents.ts';
+import { defaultLoraTargets } from '../trainer/model/architectures.ts';
 import { TextTokenizer } from '../trainer/tokenizer/textTokenizer.ts';
 import { configDifferences, configHash } from '../trainer/train/configHash.ts';
 import { resolveModelFolder } from '../trainer/train/modelFolderPath.ts';
@@ -42,10 +43,9 @@ function newRunId(): string {
 /** The architecture's attention projections, PEFT's defaults, for a config naming no targets. */
 function defaultTargets(modelPath: string): string[] {
   try {
-    const config = JSON.parse(readFileSync(join(modelPath, 'config.json'), 'utf8')) as { model_type?: string };
-    return config.model_type === 'gpt2' ? ['c_attn', 'attn.c_proj'] : ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
+    return defaultLoraTargets(JSON.parse(readFileSync(join(modelPath, 'config.json'), 'utf8')) as Record<string, unknown>);
   } catch {
-    return ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
+    return defaultLoraTargets({});
   }
 }
 

@@ -9,6 +9,7 @@ import { initBackend } from '../../src/trainer/backend/index.ts';
 import { loadAdapter } from '../../src/trainer/model/adapterFolder.ts';
 import { disposeModel, type CausalLM } from '../../src/trainer/model/causalLM.ts';
 import { loadModel } from '../../src/trainer/model/modelFolder.ts';
+import { initModel } from '../../src/trainer/model/initModel.ts';
 import { SafetensorsFile } from '../../src/trainer/model/safetensors.ts';
 import { tokenLogProbs } from '../../src/trainer/model/transformer.ts';
 import type { TrainerLogEvent } from '../../src/protocol/trainerEvents.ts';
@@ -152,6 +153,34 @@ describe('training features', () => {
     assert.equal(file.names.length, 2 * 2 * 2);
     file.close();
     assert.equal(JSON.parse(readFileSync(join(ws.dir, 'gpt2-out', 'final', 'adapter_config.json'), 'utf8')).fan_in_fan_out, true);
+  });
+
+  it('Qwen3 (q/k norms, head_dim 32 with hidden 64 and 4 heads, bfloat16 weights): LoRA trains and export --merge equals base + adapter', async () => {
+    const qwen3 = join(ws.dir, 'qwen3');
+    initModel(qwen3, { arch: 'qwen3', size: 'tiny', seed: 21, dtype: 'BF16' });
+    const out = join(ws.dir, 'qwen3-out');
+    const run = await train(['--config', writeConfig(join(ws.dir, 'qwen3.yaml'), { model: { name: qwen3 }, data: { train_path: data }, training: { output_dir: out, max_steps: 4, learning_rate: 2e-2 } })]);
+    assert.equal(run.code, 0, run.stderr);
+    const m = metricsEvents(run.events).map((e) => e.metrics);
+    assert.ok(close(m[0]!.loss!, Math.LN2, 1e-6), 'a fresh adapter leaves the policy equal to the reference');
+    assert.notEqual(m.at(-1)!.loss, m[0]!.loss, 'it trains');
+    const file = SafetensorsFile.open(join(out, 'final', 'adapter_model.safetensors'));
+    assert.deepEqual(file.entry('base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight').shape, [8, 64]);
+    assert.deepEqual(file.entry('base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight').shape, [4 * 32, 8], 'q_proj is heads x head_dim wide, not hidden');
+    file.close();
+
+    const merged = join(ws.dir, 'qwen3-merged');
+    assert.equal(await runCli(['export', join(out, 'final'), '--out', merged, '--merge'], { out: { write: () => true }, err: { write: () => true } }), 0);
+    const ids = [1, 300, 22, 5, 801, 64, 9, 410, 2];
+    const adapted = loadModel(qwen3);
+    loadAdapter(join(out, 'final'), adapted, { trainable: false });
+    const expected = logpsOf(adapted, ids);
+    disposeModel(adapted);
+    const mergedModel = loadModel(merged);
+    assert.ok(mergedModel.params.has('model.layers.1.self_attn.k_norm.weight'), 'the q/k norms are carried into the merged model');
+    const got = logpsOf(mergedModel, ids);
+    disposeModel(mergedModel);
+    got.forEach((v, i) => assert.ok(close(v, expected[i]!, 1e-4), `token ${i}: ${v} vs ${expected[i]}`));
   });
 
   it('export --merge writes a Hugging Face model folder equal to base + adapter', async () => {

@@ -40,6 +40,10 @@ export const REFERENCE_CASES: ReferenceCase[] = [
     sequences: SEQUENCES,
   },
   { name: 'qwen2', init: { ...common, arch: 'qwen2', seed: 13, configOverrides: { initializer_range: 0.3 } }, sequences: SEQUENCES },
+  // head_dim 32 with hidden 64 and 4 heads (not 16), q/k norms with random gains, biases on all four projections, untied head.
+  { name: 'qwen3', init: { ...common, arch: 'qwen3', seed: 17, configOverrides: { initializer_range: 0.3, attention_bias: true, tie_word_embeddings: false } }, sequences: SEQUENCES },
+  // The same shape stored in bfloat16, as Qwen3 checkpoints are published (tied embeddings, no biases).
+  { name: 'qwen3-bf16', init: { ...common, arch: 'qwen3', seed: 18, dtype: 'BF16', configOverrides: { initializer_range: 0.3 } }, sequences: SEQUENCES },
   // A window of 5 is shorter than two of the sequences, so the sliding window is exercised.
   { name: 'mistral', init: { ...common, arch: 'mistral', seed: 14, configOverrides: { initializer_range: 0.3, sliding_window: 5 } }, sequences: SEQUENCES },
   { name: 'gpt2', init: { ...common, arch: 'gpt2', seed: 15, configOverrides: { initializer_range: 0.3 } }, sequences: SEQUENCES },

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Independent float32 numpy forward pass of Llama / Qwen2 / Mistral / GPT-2 checkpoints.
+"""Independent float32 numpy forward pass of Llama / Qwen2 / Qwen3 / Mistral / GPT-2 checkpoints.
 
-Written from the Hugging Face transformers modelling code (modeling_llama.py, modeling_qwen2.py,
+Written from the Hugging Face transformers modelling code (modeling_llama.py, modeling_qwen2.py, modeling_qwen3.py,
 modeling_mistral.py, modeling_gpt2.py), sharing nothing with the TypeScript implementation but
 the file format. It reads config.json and model.safetensors of each case prepared by
 makeReferenceModels.ts and prints, for each token sequence, log p(x[t+1] | x[..t]) for every t.
@@ -173,6 +173,10 @@ def llama_logits(cfg, W, ids):
         q = q.reshape(T, H, hd).transpose(1, 0, 2)
         k = k.reshape(T, Hkv, hd).transpose(1, 0, 2)
         v = v.reshape(T, Hkv, hd).transpose(1, 0, 2)
+        if arch == "Qwen3ForCausalLM":
+            # modeling_qwen3.py: q_norm / k_norm, RMSNorm over head_dim, before the rotation.
+            q = rms_norm(q, W[p + "self_attn.q_norm.weight"], eps)
+            k = rms_norm(k, W[p + "self_attn.k_norm.weight"], eps)
         q = (q * cos + rotate_half(q) * sin).astype(F32)
         k = (k * cos + rotate_half(k) * sin).astype(F32)
         rep = H // Hkv
@@ -237,7 +241,7 @@ def token_logps(cfg, W, ids):
     arch = cfg["architectures"][0]
     if arch == "GPT2LMHeadModel":
         logits = gpt2_logits(cfg, W, ids)
-    elif arch in ("LlamaForCausalLM", "Qwen2ForCausalLM", "MistralForCausalLM"):
+    elif arch in ("LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "MistralForCausalLM"):
         logits = llama_logits(cfg, W, ids)
     else:
         raise ValueError(arch)

@@ -86,7 +86,7 @@ describe('dpo-studio init-model and logps', () => {
     writeFileSync(join(bad, 'config.json'), JSON.stringify({ ...config, architectures: ['FalconForCausalLM'] }));
     const r = await run('logps', '--model', bad, '--data', data, '--out', join(dir, 'never.jsonl'), '--backend', 'cpu');
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /architecture "FalconForCausalLM" is not supported; supported: LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM, GPT2LMHeadModel/);
+    assert.match(r.stderr, /architecture "FalconForCausalLM" is not supported; supported: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, MistralForCausalLM, GPT2LMHeadModel/);
     assert.ok(!existsSync(join(dir, 'never.jsonl')));
   });
 });

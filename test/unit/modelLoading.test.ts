@@ -151,7 +151,7 @@ describe('model folders', () => {
   it('names the architecture found and the supported ones for anything else', () => {
     assert.throws(
       () => parseModelConfig({ architectures: ['PhiForCausalLM'], hidden_size: 8 }, 'phi/config.json'),
-      (e: Error) => e instanceof UnsupportedArchitectureError && e.message === 'phi/config.json: architecture "PhiForCausalLM" is not supported; supported: LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM, GPT2LMHeadModel',
+      (e: Error) => e instanceof UnsupportedArchitectureError && e.message === 'phi/config.json: architecture "PhiForCausalLM" is not supported; supported: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, MistralForCausalLM, GPT2LMHeadModel',
     );
     const path = join(dir, 'phi');
     initModel(path, { arch: 'llama' });

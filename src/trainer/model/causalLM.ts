@@ -1,3 +1,4 @@
+import { ARCHITECTURE_TRAITS } from './architectures.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { toVariable, type LoraAdapter } from './lora.ts';
 import type { ModelConfig } from './modelConfig.ts';
@@ -37,7 +38,7 @@ export function createCausalLM(config: ModelConfig, weights: ReadonlyMap<string,
     config,
     params,
     linears: new Map(linearSpecs(config).map((l) => [l.path, l])),
-    ropeInvFreq: config.family === 'llama' ? ropeInverseFrequencies(config) : new Float32Array(0),
+    ropeInvFreq: ARCHITECTURE_TRAITS[config.architecture].rope ? ropeInverseFrequencies(config) : new Float32Array(0),
     adapter: undefined,
   };
 }

@@ -1,3 +1,4 @@
+import { ARCHITECTURE_TRAITS, SUPPORTED_ARCHITECTURES } from './architectures.ts';
 import { makeDirs } from '../../core/files/makeDirs.ts';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -16,7 +17,7 @@ import { writeSafetensors, type TensorToWrite, type WritableDtype } from './safe
  * the training loop end to end without downloading anything.
  */
 
-export const INIT_ARCHS = ['llama', 'qwen2', 'mistral', 'gpt2'] as const;
+export const INIT_ARCHS = ['llama', 'qwen2', 'qwen3', 'mistral', 'gpt2'] as const;
 export type InitArch = (typeof INIT_ARCHS)[number];
 export const INIT_SIZES = ['tiny', 'small'] as const;
 export type InitSize = (typeof INIT_SIZES)[number];
@@ -91,7 +92,7 @@ export function initConfigJson(arch: InitArch, size: InitSize, tokenizerVocab: n
     size === 'tiny'
       ? { hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 192, vocab_size: tokenizerVocab, max_position_embeddings: 512, rope_theta: 10000 }
       : { hidden_size: 576, num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3, intermediate_size: 1536, vocab_size: 49152, max_position_embeddings: 8192, rope_theta: 100000 };
-  const architecture = { llama: 'LlamaForCausalLM', qwen2: 'Qwen2ForCausalLM', mistral: 'MistralForCausalLM' }[arch];
+  const architecture = SUPPORTED_ARCHITECTURES.find((a) => ARCHITECTURE_TRAITS[a].modelType === arch)!;
   return {
     architectures: [architecture],
     model_type: arch,
@@ -104,6 +105,11 @@ export function initConfigJson(arch: InitArch, size: InitSize, tokenizerVocab: n
     attention_dropout: 0,
     ...(arch === 'llama' ? { attention_bias: false, mlp_bias: false } : {}),
     ...(arch === 'qwen2' ? { use_sliding_window: false, sliding_window: null, max_window_layers: dims.num_hidden_layers } : {}),
+    // Qwen3 sets head_dim on its own (Qwen3-4B: 128 with hidden 2560 and 32 heads); the tiny one
+    // makes it differ from hidden / heads too, so nothing can silently assume they are equal.
+    ...(arch === 'qwen3'
+      ? { head_dim: size === 'tiny' ? 32 : 64, attention_bias: false, use_sliding_window: false, sliding_window: null, max_window_layers: dims.num_hidden_layers }
+      : {}),
     ...(arch === 'mistral' ? { sliding_window: 4096 } : {}),
     ...ids,
     torch_dtype: 'float32',

@@ -1,3 +1,4 @@
+import { ARCHITECTURE_TRAITS } from './architectures.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import type { CausalLM } from './causalLM.ts';
 import type { LinearSpec } from './parameterSpecs.ts';
@@ -100,7 +101,7 @@ export function createLoraAdapter(model: CausalLM, config: LoraConfig, seed = 0)
     });
   }
   // PEFT marks adapters of GPT-2's Conv1D layers fan_in_fan_out; it decides how they merge.
-  return { config: model.config.family === 'gpt2' ? { ...config, fanInFanOut: true } : config, layers };
+  return { config: ARCHITECTURE_TRAITS[model.config.architecture].conv1d ? { ...config, fanInFanOut: true } : config, layers };
 }
 
 /** Attaches an adapter (replacing and returning any previous one, which the caller may dispose). */

@@ -4,9 +4,9 @@
  * attention) and GPT-2 (LayerNorm, learned positions, GELU MLP, fused qkv).
  */
 
-export const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'Qwen2ForCausalLM', 'MistralForCausalLM', 'GPT2LMHeadModel'] as const;
-export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number];
-export type ModelFamily = 'llama' | 'gpt2';
+import { ARCHITECTURE_TRAITS, architectureOf, isSupportedArchitecture, SUPPORTED_ARCHITECTURES, type Architecture, type ModelFamily } from './architectures.ts';
+
+export { SUPPORTED_ARCHITECTURES, type Architecture, type ModelFamily };
 
 export type Activation = 'silu' | 'gelu_new' | 'gelu' | 'relu';
 
@@ -34,6 +34,8 @@ export interface ModelConfig {
   ropeScaling: RopeScaling | undefined;
   /** Mistral: each token attends to itself and the `slidingWindow - 1` tokens before it. */
   slidingWindow: number | undefined;
+  /** Qwen3: RMSNorm over each head's query and key (q_norm, k_norm, over head_dim) before RoPE. */
+  qkNorm: boolean;
   /** Whether q/k/v (and o for Llama's attention_bias) carry biases: Qwen2 always, Llama optionally. */
   attentionBias: boolean;
   outputBias: boolean;
@@ -56,8 +58,6 @@ export class UnsupportedArchitectureError extends Error {
 
 export class ModelConfigError extends Error {}
 
-const MODEL_TYPE_TO_ARCH: Record<string, Architecture> = { llama: 'LlamaForCausalLM', qwen2: 'Qwen2ForCausalLM', mistral: 'MistralForCausalLM', gpt2: 'GPT2LMHeadModel' };
-
 function ids(value: unknown): number[] {
   if (typeof value === 'number') return [value];
   if (Array.isArray(value)) return value.filter((v): v is number => typeof v === 'number');
@@ -66,12 +66,11 @@ function ids(value: unknown): number[] {
 
 /** Reads a config.json object; `where` names the file in error messages. */
 export function parseModelConfig(raw: Record<string, unknown>, where = 'config.json'): ModelConfig {
-  const architectures = raw.architectures;
-  let architecture: string | undefined = Array.isArray(architectures) ? (architectures[0] as string | undefined) : undefined;
-  if (architecture === undefined && typeof raw.model_type === 'string') architecture = MODEL_TYPE_TO_ARCH[raw.model_type] ?? `model_type ${raw.model_type}`;
+  const architecture = architectureOf(raw);
   if (architecture === undefined) throw new ModelConfigError(`${where} names no architecture ("architectures" or "model_type")`);
-  if (!(SUPPORTED_ARCHITECTURES as readonly string[]).includes(architecture)) throw new UnsupportedArchitectureError(architecture, where);
-  const arch = architecture as Architecture;
+  if (!isSupportedArchitecture(architecture)) throw new UnsupportedArchitectureError(architecture, where);
+  const arch = architecture;
+  const traits = ARCHITECTURE_TRAITS[arch];
 
   const int = (key: string, fallback?: number): number => {
     const value = raw[key] ?? fallback;
@@ -92,7 +91,7 @@ export function parseModelConfig(raw: Record<string, unknown>, where = 'config.j
     raw,
   };
 
-  if (arch === 'GPT2LMHeadModel') {
+  if (traits.family === 'gpt2') {
     const hiddenSize = int('n_embd', 768);
     const numHeads = int('n_head', 12);
     if (hiddenSize % numHeads !== 0) throw new ModelConfigError(`${where}: n_embd (${hiddenSize}) must be divisible by n_head (${numHeads})`);
@@ -114,6 +113,7 @@ export function parseModelConfig(raw: Record<string, unknown>, where = 'config.j
       ropeTheta: 0,
       ropeScaling: undefined,
       slidingWindow: undefined,
+      qkNorm: false,
       attentionBias: true,
       outputBias: true,
       mlpBias: true,
@@ -127,11 +127,10 @@ export function parseModelConfig(raw: Record<string, unknown>, where = 'config.j
   if (numHeads % numKvHeads !== 0) throw new ModelConfigError(`${where}: num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKvHeads})`);
   const headDim = typeof raw.head_dim === 'number' ? raw.head_dim : hiddenSize / numHeads;
   if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw new ModelConfigError(`${where}: the head size (${headDim}) must be an even whole number`);
-  const isQwen = arch === 'Qwen2ForCausalLM';
-  // Qwen2 only slides the window when use_sliding_window is set, and then only above
-  // max_window_layers; no released Qwen2 checkpoint turns it on, so it is refused, not guessed.
-  if (isQwen && raw.use_sliding_window === true) throw new ModelConfigError(`${where}: Qwen2 with use_sliding_window is not supported`);
-  const window = arch === 'MistralForCausalLM' && typeof raw.sliding_window === 'number' ? raw.sliding_window : undefined;
+  // Qwen only slides the window when use_sliding_window is set, and then only above
+  // max_window_layers; no released Qwen2 or Qwen3 checkpoint turns it on, so it is refused, not guessed.
+  if (traits.slidingWindow === 'refused-when-enabled' && raw.use_sliding_window === true) throw new ModelConfigError(`${where}: ${arch} with use_sliding_window is not supported`);
+  const window = traits.slidingWindow === 'applied' && typeof raw.sliding_window === 'number' ? raw.sliding_window : undefined;
   return {
     ...common,
     family: 'llama',
@@ -149,8 +148,10 @@ export function parseModelConfig(raw: Record<string, unknown>, where = 'config.j
     ropeTheta: num('rope_theta', 10000),
     ropeScaling: ropeScaling(raw.rope_scaling, where),
     slidingWindow: window,
-    attentionBias: isQwen || raw.attention_bias === true,
-    outputBias: !isQwen && raw.attention_bias === true,
+    qkNorm: traits.qkNorm,
+    // Qwen2 always has q/k/v biases and never an o_proj one; the others follow attention_bias for all four.
+    attentionBias: traits.qkvBias === 'always' || raw.attention_bias === true,
+    outputBias: traits.qkvBias === 'attention_bias' && raw.attention_bias === true,
     mlpBias: raw.mlp_bias === true,
     scaleAttnByInverseLayerIdx: false,
   };

@@ -99,6 +99,10 @@ export function parameterSpecs(config: ModelConfig): ParameterSpec[] {
       const p = `model.layers.${i}`;
       ones(`${p}.input_layernorm.weight`, [D]);
       for (const proj of ['q_proj', 'k_proj', 'v_proj', 'o_proj']) linear(`${p}.self_attn.${proj}`);
+      if (config.qkNorm) {
+        ones(`${p}.self_attn.q_norm.weight`, [config.headDim]);
+        ones(`${p}.self_attn.k_norm.weight`, [config.headDim]);
+      }
       ones(`${p}.post_attention_layernorm.weight`, [D]);
       for (const proj of ['gate_proj', 'up_proj', 'down_proj']) linear(`${p}.mlp.${proj}`);
     }

@@ -160,14 +160,16 @@ function scaledDotProductAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4
 }
 
 // ---------------------------------------------------------------------------------------------
-// Llama family (Llama, Qwen2, Mistral): pre-norm RMSNorm, RoPE, GQA, SwiGLU
+// Llama family (Llama, Qwen2, Qwen3, Mistral): pre-norm RMSNorm, RoPE, GQA, SwiGLU
 // ---------------------------------------------------------------------------------------------
 
 function llamaAttention(ctx: Context, x: tf.Tensor, layer: number): tf.Tensor {
   const c = ctx.model.config;
   const p = `model.layers.${layer}.self_attn`;
-  const q = applyRotaryEmb(splitHeads(linear(ctx, x, `${p}.q_proj`), c.numHeads, c.headDim), ctx.cos!, ctx.sin!, ctx.rotation);
-  const k = applyRotaryEmb(splitHeads(linear(ctx, x, `${p}.k_proj`), c.numKvHeads, c.headDim), ctx.cos!, ctx.sin!, ctx.rotation);
+  // Qwen3 normalises each head's query and key over head_dim before the rotation.
+  const headNorm = (heads: tf.Tensor4D, name: 'q_norm' | 'k_norm') => (c.qkNorm ? (rmsNorm(heads, param(ctx.model, `${p}.${name}.weight`), c.normEps) as tf.Tensor4D) : heads);
+  const q = applyRotaryEmb(headNorm(splitHeads(linear(ctx, x, `${p}.q_proj`), c.numHeads, c.headDim), 'q_norm'), ctx.cos!, ctx.sin!, ctx.rotation);
+  const k = applyRotaryEmb(headNorm(splitHeads(linear(ctx, x, `${p}.k_proj`), c.numKvHeads, c.headDim), 'k_norm'), ctx.cos!, ctx.sin!, ctx.rotation);
   const v = splitHeads(linear(ctx, x, `${p}.v_proj`), c.numKvHeads, c.headDim);
   const [keys, values] = withCache(ctx, layer, k, v);
   const y = scaledDotProductAttention(q, keys, values, ctx.mask, 1 / Math.sqrt(c.headDim));

@@ -6,6 +6,7 @@ import { SeededRandom } from '../../core/training/seededRandom.ts';
 import { TRAINER_PROTOCOL_VERSION } from '../../protocol/trainerEvents.ts';
 import { initBackend, type BackendRequest } from '../backend/index.ts';
 import { AdamW } from '../dpo/adamw.ts';
+import { ARCHITECTURE_TRAITS } from '../model/architectures.ts';
 import { loadAdapter } from '../model/adapterFolder.ts';
 import { disposeModel, type CausalLM } from '../model/causalLM.ts';
 import { attachAdapter, createLoraAdapter, defaultLoraConfig, isLoraTarget, type LoraAdapter, type LoraConfig } from '../model/lora.ts';
@@ -87,7 +88,7 @@ function newRunId(): string {
 
 /** PEFT's defaults named in the schema: the architecture's attention projections. */
 function defaultTargets(model: CausalLM): string[] {
-  return model.config.family === 'gpt2' ? ['c_attn', 'attn.c_proj'] : ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
+  return ARCHITECTURE_TRAITS[model.config.architecture].defaultLoraTargets;
 }
 
 function loraConfigOf(config: TrainingConfig, model: CausalLM): LoraConfig {
