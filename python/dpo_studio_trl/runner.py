@@ -128,6 +128,7 @@ def run(spec_path: str) -> int:
             "libraries": {k: v for k, v in library_versions().items() if v is not None},
             "devices": device_names,
             "worldSize": world,
+            **({"memory": spec.state["memory"]} if "memory" in spec.state else {}),
         })
 
         if spec.quantization_bits is not None and not cuda:

@@ -17,6 +17,9 @@ Usage:
   dpo-studio train [--config <file.yaml>] [--resume] [--<key> <value>...]
       Train with DPO (or ipo, simpo, orpo, ...): JSON-lines events on stdout and in
       <output_dir>/metrics.jsonl, progress on stderr, checkpoints in <output_dir>.
+  dpo-studio plan --config <file.yaml> [--<key> <value>...]
+      Estimate the memory a run needs (weights, adapters, optimizer, activations) against what
+      the engine has (wasm's 4 GiB, free memory, the GPU), from config.json and headers only.
   dpo-studio export <checkpoint-or-adapter-dir> --out <dir> [--merge] [--model <dir>]
       Write a trained adapter, or with --merge a model folder with the adapter merged in.
   dpo-studio generate --prompts <file> --out <file.jsonl> [--n N] [--model <dir|name>] [--base-url URL] [--compare <spec>]
@@ -47,6 +50,8 @@ export async function runCli(args: string[], io: CliStreams): Promise<number> {
         return await (await import('./trainCommand.ts')).trainProcessCommand(rest, io);
       case 'export':
         return await (await import('./exportCommand.ts')).exportCommand(rest, io);
+      case 'plan':
+        return await (await import('./planCommand.ts')).planCommand(rest, io);
       case 'setup':
         return await (await import('./setupCommand.ts')).setupCommand(rest, io);
       case 'generate':

@@ -25,6 +25,7 @@ export interface RunInfo {
   engine?: string;
   worldSize?: number;
   devices?: string[];
+  memory?: { estimateBytes: number; limitBytes: number; limit: string };
   /** Made by a TRL script outside DPO Studio (read from its trainer_state.json). */
   external?: boolean;
   lossType?: string;

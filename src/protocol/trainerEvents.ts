@@ -28,6 +28,8 @@ export interface TrainerStartEvent {
   devices?: string[];
   /** Processes training together (ranks); 1 for the tfjs engine. */
   worldSize?: number;
+  /** The memory plan made before loading (memoryPlan.ts): estimate and the limit it was held to. */
+  memory?: { estimateBytes: number; limitBytes: number; limit: string };
 }
 
 /** Training metrics of one logging step. Keys are TRL's names, plus `tokens_per_second` and `elapsed_seconds`. */

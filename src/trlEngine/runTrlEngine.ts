@@ -19,6 +19,7 @@ import { TrainingSetupError } from '../trainer/train/trainErrors.ts';
 import { assertSameTrainingData, loadTrainingDatasets, type LoadedDataset } from '../trainer/train/trainingData.ts';
 import type { TrainResult } from '../trainer/train/runTraining.ts';
 import type { RunOutput, TrainOptions } from '../trainer/train/trainingSession.ts';
+import { checkMemory, trlTarget } from '../trainer/train/memoryCheck.ts';
 import { choosePython, inspectPython, PythonEnvironmentError, runnerEnv } from './pythonEnvironment.ts';
 import { scanTrlCheckpoints, type TrlCheckpoint } from './trlCheckpoints.ts';
 
@@ -138,6 +139,8 @@ export async function runTrlEngine(ctx: TrlRunContext): Promise<TrlRunResult> {
     throw error;
   }
   const processes = accelerateConfig !== undefined ? 1 : (config.training.processes ?? Math.max(1, report.devices.cuda.length));
+  // With a user's accelerate config (ZeRO, FSDP shard the weights) a per-device copy is not what runs: no plan is held against it.
+  const memory = accelerateConfig === undefined ? checkMemory(config, modelPath, trlTarget(report.devices.cuda), (line) => out.log(line)) : undefined;
 
   claimOutputDir(outputDir, { resume: ctx.resume ?? false, overwrite: ctx.overwriteOutputDir ?? false });
   if (ctx.resume) trimMetricsAfter(outputDir, resumed?.step ?? 0);
@@ -192,7 +195,12 @@ export async function runTrlEngine(ctx: TrlRunContext): Promise<TrlRunResult> {
     datasets: train.map((d) => d.path),
     stop_file: stopFile,
     supervisor_pid: process.pid,
-    state: { config_hash: hash, datasets: train.map((d) => ({ path: d.path, sha256: d.sha256 })), elapsed_seconds: resumed?.state.elapsed_seconds ?? 0 },
+    state: {
+      config_hash: hash,
+      datasets: train.map((d) => ({ path: d.path, sha256: d.sha256 })),
+      elapsed_seconds: resumed?.state.elapsed_seconds ?? 0,
+      ...(memory ? { memory: { estimateBytes: memory.totalBytes, limitBytes: memory.target.limitBytes, limit: memory.target.limitWhat } } : {}),
+    },
   };
   const specPath = join(engineDir, 'spec.json');
   writeFileAtomic(specPath, JSON.stringify(spec));

@@ -1,3 +1,4 @@
+import { formatBytes } from '../../src/core/training/memoryPlan.ts';
 import { formatDuration } from '../../src/core/training/eta.ts';
 import type { RunInfo } from '../../src/protocol/dashboardMessages.ts';
 import { h } from './dom.ts';
@@ -71,6 +72,7 @@ export class RunHeader {
       run.backend && `backend ${run.backend}`,
       run.worldSize !== undefined && `${run.worldSize} process${run.worldSize === 1 ? '' : 'es'}${run.devices?.length ? ` on ${run.devices.join(', ')}` : ''}`,
       run.lossType && `loss ${run.lossType}`,
+      run.memory && `memory ≈ ${formatBytes(run.memory.estimateBytes)} of ${formatBytes(run.memory.limitBytes)} (${run.memory.limit})`,
     ].filter(Boolean) as string[];
     this.facts.replaceChildren(...facts.map((f) => h('span', {}, f)));
     const total = run.totalSteps;

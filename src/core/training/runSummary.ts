@@ -20,6 +20,8 @@ export interface RunSummary {
   engine?: string;
   worldSize?: number;
   devices?: string[];
+  /** The memory plan made before loading: estimate and limit, in bytes. */
+  memory?: { estimateBytes: number; limitBytes: number; limit: string };
   /** A run written by a plain TRL script (its trainer_state.json), not by DPO Studio. */
   external?: boolean;
   lossType?: string;
@@ -71,6 +73,7 @@ export function applyToSummary(summary: RunSummary, event: TrainerEvent): RunSum
       summary.engine = event.engine ?? 'tfjs';
       summary.worldSize = event.worldSize ?? 1;
       summary.devices = event.devices ? [...event.devices] : undefined;
+      summary.memory = event.memory ? { ...event.memory } : undefined;
       summary.external = event.runId.startsWith(EXTERNAL_RUN_PREFIX) || undefined;
       summary.lossType = event.lossType;
       summary.outputDir = event.outputDir;

@@ -180,6 +180,7 @@ export class RunRegistry {
     if (s.engine !== undefined) info.engine = s.engine;
     if (s.worldSize !== undefined) info.worldSize = s.worldSize;
     if (s.devices !== undefined) info.devices = s.devices;
+    if (s.memory !== undefined) info.memory = s.memory;
     if (s.external) info.external = true;
     if (s.lossType !== undefined) info.lossType = s.lossType;
     if (s.totalSteps !== undefined) info.totalSteps = s.totalSteps;

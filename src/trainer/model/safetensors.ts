@@ -68,6 +68,16 @@ export class SafetensorsFile {
     return [...this.entries.keys()];
   }
 
+  /** The tensors' names, dtypes and shapes from the header alone (the data may be absent: a plan needs no weights). */
+  static readShapes(path: string): SafetensorsEntry[] {
+    const fd = openSync(path, 'r');
+    try {
+      return [...readHeader(fd, path, { headerOnly: true }).entries.values()];
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   entry(name: string): SafetensorsEntry {
     const entry = this.entries.get(name);
     if (!entry) throw new SafetensorsError(`${this.path} has no tensor named "${name}"`);
@@ -110,7 +120,7 @@ export class SafetensorsFile {
   }
 }
 
-function readHeader(fd: number, path: string): { entries: Map<string, SafetensorsEntry>; metadata: Record<string, string> } {
+function readHeader(fd: number, path: string, { headerOnly = false } = {}): { entries: Map<string, SafetensorsEntry>; metadata: Record<string, string> } {
   const fileSize = fstatSync(fd).size;
   const fail = (why: string) => new SafetensorsError(`${path} is not a valid safetensors file: ${why}`);
   if (fileSize < 8) throw fail(`it is only ${fileSize} bytes long`);
@@ -145,7 +155,7 @@ function readHeader(fd: number, path: string): { entries: Map<string, Safetensor
     const [begin, end] = offsets as [number, number];
     const expected = (shape as number[]).reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
     if (end - begin !== expected) throw fail(`tensor "${name}" spans ${end - begin} bytes, but ${dtype} ${JSON.stringify(shape)} needs ${expected}`);
-    if (dataStart + end > fileSize) throw fail(`tensor "${name}" ends at byte ${dataStart + end}, past the end of the file (${fileSize} bytes): the file may be truncated`);
+    if (!headerOnly && dataStart + end > fileSize) throw fail(`tensor "${name}" ends at byte ${dataStart + end}, past the end of the file (${fileSize} bytes): the file may be truncated`);
     entries.set(name, { name, dtype, shape: shape as number[], byteOffset: dataStart + begin, byteLength: expected });
   }
   // The format requires the tensors to tile the data without overlapping: two tensors sharing

@@ -6,6 +6,7 @@ import { SeededRandom } from '../../core/training/seededRandom.ts';
 import { TRAINER_PROTOCOL_VERSION } from '../../protocol/trainerEvents.ts';
 import { initBackend, type BackendRequest } from '../backend/index.ts';
 import { AdamW } from '../dpo/adamw.ts';
+import { checkMemory, tfjsTarget } from './memoryCheck.ts';
 import { ARCHITECTURE_TRAITS } from '../model/architectures.ts';
 import { loadAdapter } from '../model/adapterFolder.ts';
 import { disposeModel, type CausalLM } from '../model/causalLM.ts';
@@ -147,6 +148,7 @@ export async function setUpTraining(options: TrainOptions, out: RunOutput): Prom
 
   const backend = await initBackend(config.training.backend as BackendRequest, (line) => out.log(line));
   const modelPath = resolveModelFolder(cwd, config.model.name, 'model.name');
+  const memory = checkMemory(config, modelPath, tfjsTarget(backend.name), (line) => out.log(line));
   const tokenizer = TextTokenizer.fromFolder(modelPath);
   const { train, eval: evalSet } = loadTrainingDatasets(config, cwd, tokenizer, out.log);
   if (resumedFrom) assertSameTrainingData(resumedFrom.state.datasets, train, resumedFrom.dir);
@@ -171,6 +173,7 @@ export async function setUpTraining(options: TrainOptions, out: RunOutput): Prom
     ...(resumedFrom ? { resumedFromStep: resumedFrom.state.global_step } : {}),
     config: config as unknown as Record<string, unknown>,
     engine: 'tfjs',
+    ...(memory ? { memory: { estimateBytes: memory.totalBytes, limitBytes: memory.target.limitBytes, limit: memory.target.limitWhat } } : {}),
     libraries: { '@tensorflow/tfjs-core': tf.version_core },
     devices: [backend.name],
     worldSize: 1,
