@@ -102,9 +102,18 @@ export async function generateCommand(args: string[], io: CliStreams): Promise<n
   if (values.worker) {
     if (!values.model) throw new UsageError('generate --worker needs --model');
     const { serveLocalWorker } = await import('../generation/localWorker.ts');
+    const { resolveModelFolder } = await import('../trainer/train/modelFolderPath.ts');
+    const log = (line: string) => io.err.write(`${line}\n`);
+    let modelDir: string;
+    try {
+      modelDir = await resolveModelFolder(process.cwd(), values.model, '--model', { log });
+    } catch (error) {
+      log(`dpo-studio: ${(error as Error).message}`);
+      return 2;
+    }
     return serveLocalWorker(
       {
-        modelDir: values.model,
+        modelDir,
         ...(values.adapter ? { adapterDir: values.adapter } : {}),
         ...(values['model-label'] ? { modelLabel: values['model-label'] } : {}),
         ...(values['adapter-label'] ? { adapterLabel: values['adapter-label'] } : {}),
@@ -257,7 +266,9 @@ async function buildProvider(spec: ProviderSpec, options: { seed: number | undef
     // Loaded on demand: it brings TensorFlow.js, which a run against a server does not need.
     const { LocalProvider } = await import('../generation/localProvider.ts');
     const started = Date.now();
-    const provider = await LocalProvider.load({ modelDir: spec.model, modelLabel: spec.model, ...(spec.adapter ? { adapterDir: spec.adapter, adapterLabel: spec.adapter } : {}), ...(options.backend ? { backend: options.backend as never } : {}), log: options.log });
+    const { resolveModelFolder } = await import('../trainer/train/modelFolderPath.ts');
+    const modelDir = await resolveModelFolder(process.cwd(), spec.model, '--model', { log: options.log });
+    const provider = await LocalProvider.load({ modelDir, modelLabel: spec.model, ...(spec.adapter ? { adapterDir: spec.adapter, adapterLabel: spec.adapter } : {}), ...(options.backend ? { backend: options.backend as never } : {}), log: options.log });
     options.log(`loaded ${describeProviderSpec(spec)} (${provider.parameters.toLocaleString('en-US')} parameters, ${provider.backend}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return provider;
   }

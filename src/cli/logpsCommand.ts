@@ -8,6 +8,7 @@ import { loadAdapter } from '../trainer/model/adapterFolder.ts';
 import { disposeModel, parameterCount, type CausalLM } from '../trainer/model/causalLM.ts';
 import { loadModel, readModelConfig } from '../trainer/model/modelFolder.ts';
 import type { TruncationMode } from '../trainer/tokenizer/pairTokens.ts';
+import { resolveModelFolder } from '../trainer/train/modelFolderPath.ts';
 import { TextTokenizer } from '../trainer/tokenizer/textTokenizer.ts';
 import { parseCommandArgs, wholeNumberFlag } from './cliArgs.ts';
 import { UsageError, type CliStreams } from './cliTypes.ts';
@@ -87,7 +88,7 @@ export async function logpsCommand(args: string[], io: CliStreams): Promise<numb
   const maxLength = positiveInt(values['max-length'], 'max-length');
   const maxPromptLength = positiveInt(values['max-prompt-length'], 'max-prompt-length');
   const batchSize = positiveInt(values['batch-size'], 'batch-size')!;
-  const modelDir = values.model!;
+  const modelName = values.model!;
   const dataPath = values.data!;
   const outPath = values.out!;
 
@@ -96,6 +97,8 @@ export async function logpsCommand(args: string[], io: CliStreams): Promise<numb
     const data = statSync(dataPath, { throwIfNoEntry: false });
     if (data?.isFile() !== true) throw new Error(`${dataPath}: no such file`);
     refuseForeignOutput(outPath, data);
+    // A folder, else the Hugging Face cache, else a download into it (org/name, as transformers resolves it).
+    const modelDir = await resolveModelFolder(process.cwd(), modelName, '--model', { log: (line) => io.err.write(`${line}\n`) });
     // The folder and its config first: a missing folder is "no such folder", not a missing tokenizer file.
     readModelConfig(modelDir);
     await initBackend(backend, (line) => io.err.write(`${line}\n`));

@@ -17,6 +17,9 @@ Usage:
   dpo-studio train [--config <file.yaml>] [--resume] [--<key> <value>...]
       Train with DPO (or ipo, simpo, orpo, ...): JSON-lines events on stdout and in
       <output_dir>/metrics.jsonl, progress on stderr, checkpoints in <output_dir>.
+  dpo-studio download <org/name> [--revision R]
+      Download a model from the Hugging Face Hub into the HF cache (progress, resume, sha256).
+      Every --model and model.name also takes org/name: a folder, else the cache, else a download.
   dpo-studio plan --config <file.yaml> [--<key> <value>...]
       Estimate the memory a run needs (weights, adapters, optimizer, activations) against what
       the engine has (wasm's 4 GiB, free memory, the GPU), from config.json and headers only.
@@ -50,6 +53,8 @@ export async function runCli(args: string[], io: CliStreams): Promise<number> {
         return await (await import('./trainCommand.ts')).trainProcessCommand(rest, io);
       case 'export':
         return await (await import('./exportCommand.ts')).exportCommand(rest, io);
+      case 'download':
+        return await (await import('./downloadCommand.ts')).downloadCommand(rest, io);
       case 'plan':
         return await (await import('./planCommand.ts')).planCommand(rest, io);
       case 'setup':

@@ -37,7 +37,7 @@ export async function planCommand(args: string[], io: CliStreams): Promise<numbe
   }
   let modelPath: string;
   try {
-    modelPath = resolveModelFolder(process.cwd(), config.model.name, 'model.name');
+    modelPath = await resolveModelFolder(process.cwd(), config.model.name, 'model.name', { ...(config.model.revision ? { revision: config.model.revision } : {}), log: (line) => io.err.write(`${line}\n`) });
   } catch (error) {
     io.err.write(`dpo-studio: ${(error as Error).message}\n`);
     return 2;

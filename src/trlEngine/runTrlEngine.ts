@@ -127,8 +127,9 @@ export async function runTrlEngine(ctx: TrlRunContext): Promise<TrlRunResult> {
   const accelerateConfig = config.training.accelerate_config === undefined ? undefined : resolve(cwd, config.training.accelerate_config);
   if (accelerateConfig !== undefined && !statSync(accelerateConfig, { throwIfNoEntry: false })?.isFile())
     throw new TrainingSetupError(`training.accelerate_config ${config.training.accelerate_config} is not a file (resolved to ${accelerateConfig}); write one with \`accelerate config\` or remove the key`);
-  const modelPath = resolveModelFolder(cwd, config.model.name, 'model.name');
-  const referencePath = config.dpo.reference_model === undefined ? undefined : resolveModelFolder(cwd, config.dpo.reference_model, 'dpo.reference_model');
+  const logLine = (line: string) => out.log(line);
+  const modelPath = await resolveModelFolder(cwd, config.model.name, 'model.name', { ...(config.model.revision ? { revision: config.model.revision } : {}), log: logLine });
+  const referencePath = config.dpo.reference_model === undefined ? undefined : await resolveModelFolder(cwd, config.dpo.reference_model, 'dpo.reference_model', { log: logLine });
   const resumed = resumePoint(ctx, hash);
 
   let report;

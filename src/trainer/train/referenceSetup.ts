@@ -34,7 +34,7 @@ export async function setUpReference(config: TrainingConfig, inputs: ReferenceIn
   const pad = inputs.tokenizer.padTokenId;
   if (REFERENCE_FREE_LOSSES.has(dpo.loss_type)) return noReference(dpo.loss_type);
   const bits = inputs.quantize ? config.quantization.bits : undefined;
-  const referenceDir = dpo.reference_model !== undefined ? resolveModelFolder(inputs.cwd, dpo.reference_model, 'dpo.reference_model') : inputs.modelPath;
+  const referenceDir = dpo.reference_model !== undefined ? await resolveModelFolder(inputs.cwd, dpo.reference_model, 'dpo.reference_model', { log: (line) => out.log(line) }) : inputs.modelPath;
   const adapterOff = dpo.reference_model === undefined && lora.use_lora && dpo.use_peft_for_reference;
 
   const loadReferenceModel = (why: string): Reference => {

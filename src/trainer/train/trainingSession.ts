@@ -147,7 +147,7 @@ export async function setUpTraining(options: TrainOptions, out: RunOutput): Prom
   out.events.attachFile(join(outputDir, METRICS_FILE));
 
   const backend = await initBackend(config.training.backend as BackendRequest, (line) => out.log(line));
-  const modelPath = resolveModelFolder(cwd, config.model.name, 'model.name');
+  const modelPath = await resolveModelFolder(cwd, config.model.name, 'model.name', { ...(config.model.revision ? { revision: config.model.revision } : {}), log: (line) => out.log(line) });
   const memory = checkMemory(config, modelPath, tfjsTarget(backend.name), (line) => out.log(line));
   const tokenizer = TextTokenizer.fromFolder(modelPath);
   const { train, eval: evalSet } = loadTrainingDatasets(config, cwd, tokenizer, out.log);
