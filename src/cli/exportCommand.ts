@@ -1,3 +1,4 @@
+import { resolveModelFolder } from '../trainer/train/modelFolderPath.ts';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../trainer/backend/index.ts';
 import type { WritableDtype } from '../trainer/model/safetensors.ts';
@@ -16,7 +17,7 @@ complete or not at all.
 Options:
   --out <dir>       where to write
   --merge           merge the adapter into the base model
-  --model <dir>     the base model (default: the run's model, from trainer_state.json or run.json)
+  --model <dir|id>  the base model, a folder or a Hub id (default: the run's model, from trainer_state.json or run.json)
   --dtype <T>       f32 (default) | bf16 | f16 for the written weights
   --force           replace <out> when it exists and is not empty
 `;
@@ -53,7 +54,9 @@ export async function exportCommand(args: string[], io: CliStreams): Promise<num
   const started = Date.now();
   try {
     await initBackend('auto');
-    const result = exportTrained(positionals[0]!, values.out, { merge: values.merge!, ...(values.model ? { model: values.model } : {}), dtype, force: values.force! });
+    // --model may be a Hub id too: a folder, else the HF cache, else a download (resolveModel.ts).
+    const model = values.model ? await resolveModelFolder(process.cwd(), values.model, '--model', { log: (line) => io.err.write(`${line}\n`) }) : undefined;
+    const result = exportTrained(positionals[0]!, values.out, { merge: values.merge!, ...(model ? { model } : {}), dtype, force: values.force! });
     const what = result.kind === 'adapter' ? 'the LoRA adapter' : result.kind === 'merged' ? `a merged model (${result.tensors} tensors, base ${result.base})` : `the model (${result.tensors} tensors)`;
     io.out.write(`Wrote ${what} to ${values.out} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     return 0;

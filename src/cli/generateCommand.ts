@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { LockedError } from '../core/files/fileLock.ts';
 import { CandidatesFileError, CandidatesWriter } from '../core/generation/candidatesFile.ts';
@@ -104,12 +104,16 @@ export async function generateCommand(args: string[], io: CliStreams): Promise<n
     const { serveLocalWorker } = await import('../generation/localWorker.ts');
     const { resolveModelFolder } = await import('../trainer/train/modelFolderPath.ts');
     const log = (line: string) => io.err.write(`${line}\n`);
-    let modelDir: string;
-    try {
-      modelDir = await resolveModelFolder(process.cwd(), values.model, '--model', { log });
-    } catch (error) {
-      log(`dpo-studio: ${(error as Error).message}`);
-      return 2;
+    const { isHubId } = await import('../core/hub/hubCache.ts');
+    let modelDir = values.model;
+    // A Hub id not on disk is resolved (cache or download); a folder goes to the loader as it is, which says what is wrong with it.
+    if (!existsSync(values.model) && isHubId(values.model)) {
+      try {
+        modelDir = await resolveModelFolder(process.cwd(), values.model, '--model', { log });
+      } catch (error) {
+        log(`dpo-studio: cannot load the local model: ${(error as Error).message}`);
+        return 2;
+      }
     }
     return serveLocalWorker(
       {

@@ -23,6 +23,8 @@ export interface LocalProcessOptions {
   cwd?: string;
   /** The worker's stderr, line by line (backend choice, loading, warnings). */
   onLog?: (line: string) => void;
+  /** Added to the worker's environment (HF_TOKEN for a model named by its Hub id). */
+  env?: Record<string, string>;
 }
 
 export class LocalProcessProvider implements CandidateProvider {
@@ -55,7 +57,7 @@ export class LocalProcessProvider implements CandidateProvider {
     const args = [...options.cliArgs, 'generate', '--worker', '--model', options.modelDir, '--model-label', options.modelLabel];
     if (options.adapterDir) args.push('--adapter', options.adapterDir, '--adapter-label', options.adapterLabel ?? options.adapterDir);
     if (options.backend) args.push('--backend', options.backend);
-    const child = spawn(options.command, args, { cwd: options.cwd, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(options.command, args, { cwd: options.cwd, env: { ...process.env, ...options.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
     // Writing to a process that just ended fails with EPIPE; its exit is reported instead.
     child.stdin.on('error', () => undefined);
     const stderrTail: string[] = [];

@@ -135,7 +135,7 @@ describe('export and logps never destroy or mislead', () => {
 
     const missing = run('logps', '--model', 'no-such-model', '--data', data, '--out', 'scores.jsonl');
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /no-such-model is not a model folder \(no such directory\)/);
+    assert.match(missing.stderr, /--model "no-such-model" is not a model folder \(resolved to .*no-such-model\) nor a Hugging Face model id/);
     assert.doesNotMatch(missing.stderr, /tokenizer/);
   });
 });

@@ -46,9 +46,12 @@ export function hubToken(env: Env = process.env): string | undefined {
   }
 }
 
-/** `org/name` (or a bare `name`) as the Hub spells repo ids; anything path-like is not one. */
+/**
+ * `org/name` as the Hub spells repo ids. A bare name is taken for a folder (a typo in a path
+ * should say "no such folder", not reach for the network), and anything path-like is not an id.
+ */
 export function isHubId(name: string): boolean {
-  return /^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/.test(name) && !name.includes('..') && !name.endsWith('.');
+  return /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/.test(name) && !name.includes('..') && !name.endsWith('.');
 }
 
 const SHA = /^[0-9a-f]{40}$/;

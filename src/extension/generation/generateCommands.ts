@@ -1,3 +1,4 @@
+import { hubEnv } from '../hub/hubCommands.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -205,6 +206,7 @@ async function buildProvider(context: vscode.ExtensionContext, output: vscode.Ou
           modelLabel: vscode.workspace.asRelativePath(pick.modelDir),
           ...(pick.adapterDir ? { adapterDir: pick.adapterDir, adapterLabel: vscode.workspace.asRelativePath(pick.adapterDir) } : {}),
           onLog: (line) => output.appendLine(`[local model] ${line}`),
+          env: hubEnv(),
         },
         signal,
       );

@@ -7,6 +7,7 @@ import { TrainCommands } from './trainCommands.ts';
 import { TrainingSessions } from './trainingSessions.ts';
 import { TrainingStatusBar } from './trainingStatusBar.ts';
 import { runTrlSetup, SET_UP_TRL_COMMAND } from './trlEnvironment.ts';
+import { registerHubCommands } from '../hub/hubCommands.ts';
 
 let active: TrainingSessions | undefined;
 
@@ -44,6 +45,7 @@ export function registerTraining(context: vscode.ExtensionContext): vscode.Dispo
     }),
     commands.register(),
     vscode.commands.registerCommand(SET_UP_TRL_COMMAND, () => runTrlSetup(context.extensionUri, log)),
+    registerHubCommands(context, log),
     { dispose: () => (active = undefined) },
   );
 }

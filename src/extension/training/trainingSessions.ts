@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { parseTrainingConfig } from '../../core/config/index.ts';
 import type { TrainingConfig } from '../../core/config/types.ts';
 import { trainerPythonEnv } from './trlEnvironment.ts';
+import { hubEnv } from '../hub/hubCommands.ts';
 import { overrideStrings, trainerArgs, type DpoTaskDefinition } from '../../core/training/taskDefinition.ts';
 import type { TrainerEvent } from '../../protocol/trainerEvents.ts';
 import { SECTION } from '../settings.ts';
@@ -42,7 +43,8 @@ export function readTrainingConfig(configPath: string, definition: DpoTaskDefini
   }
 }
 
-const withEnv = (env: NodeJS.ProcessEnv | undefined) => (env ? { env } : {});
+/** The trainer's environment: the chosen interpreter (engine trl) and the saved Hugging Face token. */
+const withEnv = (env: NodeJS.ProcessEnv | undefined) => ({ env: { ...(env ?? process.env), ...hubEnv() } });
 
 /**
  * The trainers this window runs: starts them, routes their events to the run registry, keeps
