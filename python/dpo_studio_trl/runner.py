@@ -105,7 +105,7 @@ def run(spec_path: str) -> int:
         from trl import DPOConfig
 
         from .callbacks import ProtocolCallback
-        from .data import read_records, read_sources, records_of_step
+        from .data import read_records, records_of_step
         from .environment import devices, library_versions
 
         cuda = torch.cuda.is_available()
@@ -161,8 +161,9 @@ def run(spec_path: str) -> int:
             dpo_args["ddp_backend"] = "gloo"
         os.environ.setdefault("TENSORBOARD_LOGGING_DIR", os.path.join(spec.output_dir, "tensorboard"))
         args = DPOConfig(**dpo_args)
-        train_dataset = Dataset.from_list(read_records(spec.train_records))
-        eval_dataset = Dataset.from_list(read_records(spec.eval_records)) if spec.eval_records else None
+        train_records, sources = read_records(spec.train_records)
+        train_dataset = Dataset.from_list(train_records)
+        eval_dataset = Dataset.from_list(read_records(spec.eval_records)[0]) if spec.eval_records else None
         peft_config = peft.LoraConfig(**spec.lora_args) if spec.lora_args is not None else None
 
         def agree(local: bool) -> bool:
@@ -173,7 +174,6 @@ def run(spec_path: str) -> int:
             return bool(flag.item() > 0)
 
         callback = ProtocolCallback(spec, stop, is_main, agree)
-        sources = read_sources(spec.train_records)
         examples_per_step = int(dpo_args["per_device_train_batch_size"]) * world * int(dpo_args["gradient_accumulation_steps"])
 
         def name_records(step: int) -> list[str]:

@@ -82,10 +82,10 @@ def test_plan_sampler_follows_the_plan_epoch_by_epoch() -> None:
     assert list(sampler) == [1, 2, 0], "past the plan, the last epoch's order"
 
 
-def test_read_records_keeps_only_token_columns(tmp_path: Path) -> None:
+def test_read_records_keeps_only_token_columns_and_the_sources(tmp_path: Path) -> None:
     path = tmp_path / "r.jsonl"
-    path.write_text('{"prompt_ids":[1],"chosen_ids":[2],"rejected_ids":[3],"extra":1}\n\n')
-    assert read_records(str(path)) == [{"prompt_ids": [1], "chosen_ids": [2], "rejected_ids": [3]}]
+    path.write_text('{"prompt_ids":[1],"chosen_ids":[2],"rejected_ids":[3],"extra":1,"source":"d.jsonl:4"}\n\n')
+    assert read_records(str(path)) == ([{"prompt_ids": [1], "chosen_ids": [2], "rejected_ids": [3]}], ["d.jsonl:4"])
 
 
 def test_numeric_metrics_drops_what_json_and_charts_cannot_hold() -> None:
