@@ -1,5 +1,4 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { parseTrainingConfig } from '../core/config/index.ts';
 import { describePlan } from '../core/training/memoryPlan.ts';
 import { resolveModelFolder } from '../trainer/train/modelFolderPath.ts';
@@ -45,7 +44,7 @@ export async function planCommand(args: string[], io: CliStreams): Promise<numbe
   let target;
   if (config.training.engine === 'trl') {
     const { inspectPython, choosePython } = await import('../trlEngine/pythonEnvironment.ts');
-    const gpus = await inspectPython(config.training.python === undefined ? choosePython(undefined) : { python: resolve(config.training.python), source: 'config' })
+    const gpus = await inspectPython(choosePython(config.training.python))
       .then((r) => r.devices.cuda)
       .catch(() => []);
     target = trlTarget(gpus);

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { choosePython, inspectPython, PythonEnvironmentError } from '../trlEngine/pythonEnvironment.ts';
+import { choosePython, inspectPython, PythonEnvironmentError, venvPython } from '../trlEngine/pythonEnvironment.ts';
 import { describeEnvironment, setUpTrl, SetupError } from '../trlEngine/trlSetup.ts';
 import { UsageError, type CliStreams } from './cliTypes.ts';
 
@@ -46,7 +46,8 @@ export async function setupCommand(args: string[], io: CliStreams, signal?: Abor
   }
   try {
     if (check) {
-      const choice = python ? { python, source: 'flag' as const } : dir ? { python: (await import('../trlEngine/pythonEnvironment.ts')).venvPython(dir), source: 'flag' as const } : choosePython(undefined);
+      const flagged = python ?? (dir ? venvPython(dir) : undefined);
+      const choice = flagged ? { python: flagged, source: 'flag' as const } : choosePython(undefined);
       io.out.write(describeEnvironment(await inspectPython(choice)));
       return 0;
     }

@@ -44,9 +44,13 @@ export interface PythonChoice {
   source: PythonSource;
 }
 
-/** The interpreter a run or check uses, in order: explicit choice, DPO_STUDIO_PYTHON, the set-up environment. */
-export function choosePython(explicit: PythonChoice | undefined): PythonChoice {
-  if (explicit) return explicit;
+/**
+ * The interpreter a run or check uses, in order: the config's `training.python` (a path resolves
+ * against the working directory, a bare command is looked up on PATH), DPO_STUDIO_PYTHON, the
+ * set-up environment.
+ */
+export function choosePython(configPython: string | undefined, cwd = process.cwd()): PythonChoice {
+  if (configPython !== undefined) return { python: configPython.includes('/') || configPython.includes('\\') ? resolve(cwd, configPython) : configPython, source: 'config' };
   if (process.env.DPO_STUDIO_PYTHON) return { python: process.env.DPO_STUDIO_PYTHON, source: 'environment variable' };
   return { python: venvPython(defaultTrlEnvDir()), source: 'default environment' };
 }

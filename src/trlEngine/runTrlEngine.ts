@@ -134,7 +134,7 @@ export async function runTrlEngine(ctx: TrlRunContext): Promise<TrlRunResult> {
 
   let report;
   try {
-    report = await inspectPython(config.training.python === undefined ? choosePython(undefined) : { python: resolvePython(cwd, config.training.python), source: 'config' });
+    report = await inspectPython(choosePython(config.training.python, cwd));
   } catch (error) {
     if (error instanceof PythonEnvironmentError) throw new TrainingSetupError(error.message);
     throw error;
@@ -340,8 +340,4 @@ export async function runTrlEngine(ctx: TrlRunContext): Promise<TrlRunResult> {
   writeRunFile(outputDir, runInfo('failed', { error: message, last_checkpoint: lastCheckpoint ?? null }));
   events.emit({ type: 'end', time: now(), status: 'failed', step: failedStep ?? step });
   return { status: 'failed', step: failedStep ?? step, message, failure: setup ? 'setup' : 'training', ...(lastCheckpoint ? { lastCheckpoint } : {}) };
-}
-
-function resolvePython(cwd: string, python: string): string {
-  return python.includes('/') || python.includes('\\') ? resolve(cwd, python) : python;
 }
