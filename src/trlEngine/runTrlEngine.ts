@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../core/files/atomicWrite.ts';
@@ -10,7 +9,8 @@ import { trlArguments } from '../core/training/trlArguments.ts';
 import type { TrainerEvent } from '../protocol/trainerEvents.ts';
 import { defaultLoraTargets } from '../trainer/model/architectures.ts';
 import { TextTokenizer } from '../trainer/tokenizer/textTokenizer.ts';
-import { configDifferences, configHash } from '../trainer/train/configHash.ts';
+import { configHash } from '../trainer/train/configHash.ts';
+import { chooseResumePoint, newRunId } from '../trainer/train/resumePoint.ts';
 import { resolveModelFolder } from '../trainer/train/modelFolderPath.ts';
 import { claimOutputDir, trimMetricsAfter, writeRunFile, type EventSink } from '../trainer/train/outputDir.ts';
 import { formatEval, formatProgress } from '../trainer/train/progressPrinter.ts';
@@ -23,8 +23,6 @@ import { checkMemory, trlTarget } from '../trainer/train/memoryCheck.ts';
 import { choosePython, inspectPython, PythonEnvironmentError, runnerEnv } from './pythonEnvironment.ts';
 import { scanTrlCheckpoints, type TrlCheckpoint } from './trlCheckpoints.ts';
 
-/** How the run ended, as runTraining reports it for either engine. */
-export type TrlRunResult = TrainResult;
 
 interface TrlRunContext extends TrainOptions {
   outputDir: string;
@@ -35,11 +33,6 @@ interface TrlRunContext extends TrainOptions {
 }
 
 const now = () => new Date().toISOString();
-
-function newRunId(): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').replace('T', '-');
-  return `${stamp}-${randomBytes(3).toString('hex')}`;
-}
 
 /** The architecture's attention projections, PEFT's defaults, for a config naming no targets. */
 function defaultTargets(modelPath: string): string[] {
@@ -60,18 +53,8 @@ function recordsJsonl(datasets: readonly LoadedDataset[]): string {
 function resumePoint(ctx: TrlRunContext, hash: string): TrlCheckpoint | undefined {
   if (!ctx.resume) return undefined;
   const scan = scanTrlCheckpoints(ctx.outputDir);
-  if (!scan.latest && scan.skipped.length > 0)
-    throw new TrainingSetupError(`--resume: no checkpoint in ${ctx.outputDir} can be resumed from:\n  ${scan.skipped.map((b) => `${b.dir}: ${b.reason}`).join('\n  ')}\nStart over with --overwrite_output_dir, or restore a checkpoint.`);
-  for (const bad of scan.skipped) ctx.out.log(`--resume: ${bad.dir} is not usable (${bad.reason}); falling back to ${scan.latest!.dir}, the newest whole checkpoint`, 'warning');
-  if (!scan.latest) {
-    ctx.out.log(`--resume: no checkpoint in ${ctx.outputDir} yet; starting from the first step`, 'warning');
-    return undefined;
-  }
-  if (scan.latest.state.config_hash !== hash) {
-    const changes = configDifferences(scan.latest.state.config as never, ctx.config);
-    throw new TrainingSetupError(`the config changed since ${scan.latest.dir}, so resuming would not continue the same run:\n  ${changes.join('\n  ')}\nUndo the change, or start a new run in another output_dir.`);
-  }
-  return scan.latest;
+  const latest = scan.latest ? { ...scan.latest, configHash: scan.latest.state.config_hash, config: scan.latest.state.config } : undefined;
+  return chooseResumePoint({ ...(latest ? { latest } : {}), skipped: scan.skipped }, ctx.outputDir, ctx.config, hash, (m) => ctx.out.log(m, 'warning'));
 }
 
 /** The first readable rank error the runner left (a rank that died before it could tell rank 0). */
@@ -120,7 +103,7 @@ function lastException(log: string): string | undefined {
  * their own and relays their events into the same stream and metrics.jsonl. A stop request
  * becomes the stop file the ranks agree on; a crash of any rank becomes one error event.
  */
-export async function runTrlEngine(ctx: TrlRunContext): Promise<TrlRunResult> {
+export async function runTrlEngine(ctx: TrlRunContext): Promise<TrainResult> {
   const { config, outputDir, events, out } = ctx;
   const cwd = ctx.cwd ?? process.cwd();
   const hash = configHash(config);

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TrainingConfig } from '../core/config/types.ts';
 import { checkpointStep } from '../core/training/engineContract.ts';
 
 /** What the TRL runner writes beside TRL's own files in each checkpoint (callbacks.py). */
@@ -10,7 +11,7 @@ export interface TrlCheckpointState {
   run_id: string;
   global_step: number;
   config_hash: string;
-  config: Record<string, unknown>;
+  config: TrainingConfig;
   datasets: Array<{ path: string; sha256: string }>;
   elapsed_seconds: number;
 }

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { TrainingConfig } from '../../core/config/types.ts';
 import { SeededRandom } from '../../core/training/seededRandom.ts';
@@ -16,7 +15,8 @@ import { quantizeModel, type QuantizationReport } from '../quantization/quantize
 import { TextTokenizer } from '../tokenizer/textTokenizer.ts';
 import { removeStaleTemps } from './atomicFolder.ts';
 import { readOptimizerTensors, scanCheckpoints, type TrainerState } from './checkpoint.ts';
-import { configDifferences, configHash } from './configHash.ts';
+import { configHash } from './configHash.ts';
+import { chooseResumePoint, newRunId } from './resumePoint.ts';
 import type { StepContext } from './dpoStep.ts';
 import { claimOutputDir, METRICS_FILE, trimMetricsAfter, type EventSink } from './outputDir.ts';
 import { scorePairs } from './reference.ts';
@@ -82,11 +82,6 @@ const DRIFT_PAIRS = 8;
 /** The files of a model folder a full fine-tuning checkpoint carries beside its weights. */
 export const MODEL_SIDE_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.jinja', 'chat_template.json'];
 
-function newRunId(): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').replace('T', '-');
-  return `${stamp}-${randomBytes(3).toString('hex')}`;
-}
-
 /** PEFT's defaults named in the schema: the architecture's attention projections. */
 function defaultTargets(model: CausalLM): string[] {
   return ARCHITECTURE_TRAITS[model.config.architecture].defaultLoraTargets;
@@ -129,19 +124,9 @@ export async function setUpTraining(options: TrainOptions, out: RunOutput): Prom
   removeStaleTemps(outputDir);
 
   const scan = options.resume ? scanCheckpoints(outputDir) : undefined;
-  let resumedFrom = scan?.latest;
-  if (scan && !resumedFrom && scan.skipped.length > 0)
-    throw new TrainingSetupError(
-      `--resume: no checkpoint in ${outputDir} can be resumed from:\n  ${scan.skipped.map((b) => `${b.dir}: ${b.reason}`).join('\n  ')}\nStart over with --overwrite_output_dir, or restore a checkpoint.`,
-    );
-  for (const bad of scan?.skipped ?? []) out.log(`--resume: ${bad.dir} is not usable (${bad.reason}); falling back to ${resumedFrom!.dir}, the newest whole checkpoint`, 'warning');
-  if (scan && !resumedFrom) out.log(`--resume: no checkpoint in ${outputDir} yet; starting from the first step`, 'warning');
-  if (resumedFrom && resumedFrom.state.config_hash !== hash) {
-    const changes = configDifferences(resumedFrom.state.config, config);
-    throw new TrainingSetupError(
-      `the config changed since ${resumedFrom.dir}, so resuming would not continue the same run:\n  ${changes.join('\n  ')}\nUndo the change, or start a new run in another output_dir.`,
-    );
-  }
+  const resumedFrom = scan
+    ? chooseResumePoint({ ...(scan.latest ? { latest: { ...scan.latest, configHash: scan.latest.state.config_hash, config: scan.latest.state.config } } : {}), skipped: scan.skipped }, outputDir, config, hash, (m) => out.log(m, 'warning'))
+    : undefined;
   claimOutputDir(outputDir, { resume: options.resume ?? false, overwrite: options.overwriteOutputDir ?? false });
   if (options.resume) trimMetricsAfter(outputDir, resumedFrom?.state.global_step ?? 0);
   out.events.attachFile(join(outputDir, METRICS_FILE));
