@@ -63,7 +63,7 @@ export function claimOutputDir(outputDir: string, options: { resume: boolean; ov
  * next, corrected run would be refused as "already holds a run"), and the folder itself when
  * the run created it and nothing else is in it.
  */
-export function removeUnstartedRun(outputDir: string, createdDir: boolean, options: { ownFiles: boolean } = { ownFiles: true }): void {
+export function removeUnstartedRun(outputDir: string, createdDir: boolean, options: { ownFiles: boolean }): void {
   if (options.ownFiles) for (const name of [METRICS_FILE, RUN_FILE]) rmSync(join(outputDir, name), { force: true });
   if (!createdDir) return;
   try {

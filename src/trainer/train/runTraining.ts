@@ -83,8 +83,8 @@ export async function runTraining(options: RunTrainingOptions): Promise<TrainRes
   const outputDir = resolve(options.cwd ?? process.cwd(), options.config.training.output_dir);
   let lock: HeldLock | undefined;
   let createdDir = false;
-  let unstarted = false;
-  let emptyCreatedDir = false;
+  /** Set when a fresh run ends before its first step; ownFiles: its metrics.jsonl and run.json were written. */
+  let unstarted: { ownFiles: boolean } | undefined;
   try {
     createdDir = ensureOutputDir(outputDir);
     // One writer per output folder: a second run (fresh, resumed or overwriting) would trim,
@@ -100,9 +100,9 @@ export async function runTraining(options: RunTrainingOptions): Promise<TrainRes
       const result = await runTrlEngine({ ...options, outputDir, events, out, stderr: options.stderr });
       // A run the Python side refused before its first step leaves nothing behind, as here.
       if (result.failure === 'setup' && !options.resume) {
+        unstarted = { ownFiles: events.attached };
         events.detachFile();
         rmSync(join(outputDir, RUN_LAYOUT.engineDir), { recursive: true, force: true });
-        unstarted = true;
       }
       return result;
     }
@@ -143,13 +143,12 @@ export async function runTraining(options: RunTrainingOptions): Promise<TrainRes
       events.detachFile();
       finish();
     }
-    // A fresh run that never started leaves nothing that would block the next, corrected one.
-    if (setup && !options.resume && events.attached) {
+    // A fresh run that never started leaves nothing that would block the next, corrected one:
+    // the files it wrote (none when refused before attaching, as the TRL engine's Python check
+    // is), and the folder when it made it.
+    if (setup && !options.resume) {
+      unstarted = { ownFiles: events.attached };
       events.detachFile();
-      unstarted = true;
-    } else if (setup && !options.resume && createdDir) {
-      // Refused before it wrote anything (the TRL engine checks Python first): only the folder this run made goes.
-      emptyCreatedDir = true;
     } else if (session && !(error instanceof OutputWriteError)) {
       try {
         writeRunFile(session.outputDir, runInfo(session, 'failed', { error: message, last_checkpoint: lastCheckpoint ?? null }));
@@ -161,7 +160,6 @@ export async function runTraining(options: RunTrainingOptions): Promise<TrainRes
   } finally {
     session?.dispose();
     lock?.release();
-    if (unstarted) removeUnstartedRun(outputDir, createdDir);
-    else if (emptyCreatedDir) removeUnstartedRun(outputDir, createdDir, { ownFiles: false });
+    if (unstarted) removeUnstartedRun(outputDir, createdDir, unstarted);
   }
 }
