@@ -9,8 +9,7 @@ import { SafetensorsFile } from './safetensors.ts';
  * A model's size from its config.json and the headers of its safetensors files, without
  * reading a byte of weights (a plan for a 16 GB checkpoint reads a few kilobytes).
  */
-export function readModelShape(dir: string): ModelShape {
-  const raw = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+export function readModelShape(dir: string, raw: Record<string, unknown> = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>): ModelShape {
   const config = parseModelConfig(raw, join(dir, 'config.json'));
   const index = join(dir, 'model.safetensors.index.json');
   const files = existsSync(index)

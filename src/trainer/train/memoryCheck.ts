@@ -22,7 +22,7 @@ export function trlTarget(gpus: ReadonlyArray<{ index: number; name: string; mem
 
 export function planFor(config: TrainingConfig, modelPath: string, target: MemoryTarget): MemoryPlan {
   const raw = JSON.parse(readFileSync(join(modelPath, 'config.json'), 'utf8')) as Record<string, unknown>;
-  return planMemory(config.model.name, readModelShape(modelPath), config, target, defaultLoraTargets(raw));
+  return planMemory(config.model.name, readModelShape(modelPath, raw), config, target, defaultLoraTargets(raw));
 }
 
 /**
