@@ -3,10 +3,8 @@ import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFil
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { initBackend } from '../../src/trainer/backend/index.ts';
-import { TextTokenizer } from '../../src/trainer/tokenizer/textTokenizer.ts';
 import { findLatestCheckpoint } from '../../src/trainer/train/index.ts';
-import { planSteps } from '../../src/trainer/train/stepPlan.ts';
-import { colorTask, metricsEvents, poisonToken, spawnTrain, tinyModel, train, workspace, writeConfig, writeJsonl } from './trainFixtures.ts';
+import { colorTask, metricsEvents, nanScenario, spawnTrain, tinyModel, train, workspace, writeConfig, writeJsonl } from './trainFixtures.ts';
 
 const ws = workspace('train-faults');
 
@@ -17,21 +15,7 @@ describe('faults', () => {
   after(() => ws.cleanup());
 
   it('a NaN loss stops the run naming the step, micro-batch and records; the last good checkpoint stays', async () => {
-    // Untied, so only the input embedding of the token is NaN (a NaN output row would poison every softmax).
-    const model = tinyModel(join(ws.dir, 'nan-model'), 'llama', { tie_word_embeddings: false });
-    const special = TextTokenizer.fromFolder(model).tokenToId('<|im_start|>')!;
-    poisonToken(model, special);
-    const records = colorTask(16);
-    const bad = 9;
-    records[bad] = { ...records[bad]!, chosen: `<|im_start|> ${records[bad]!.chosen}` };
-    const data = writeJsonl(join(ws.dir, 'nan.jsonl'), records);
-    // A seed whose plan puts the poisoned record after the first step, so a checkpoint precedes it.
-    const seed = [1, 2, 3, 4, 5, 6, 7, 8].find((s) => {
-      const plan = planSteps([16], [1], { num_epochs: 1, batch_size: 4, gradient_accumulation_steps: 1, max_steps: -1, seed: s });
-      return !plan.microBatches(1).flat().some((r) => r.record === bad);
-    })!;
-    const plan = planSteps([16], [1], { num_epochs: 1, batch_size: 4, gradient_accumulation_steps: 1, max_steps: -1, seed });
-    const badStep = [1, 2, 3, 4].find((s) => plan.microBatches(s).flat().some((r) => r.record === bad))!;
+    const { model, data, bad, seed, badStep } = nanScenario(ws.dir);
 
     const out = join(ws.dir, 'nan-out');
     const config = writeConfig(join(ws.dir, 'nan.yaml'), { model: { name: model }, data: { train_path: data }, training: { output_dir: out, save_steps: 1, seed } });

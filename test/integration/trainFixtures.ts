@@ -7,6 +7,8 @@ import { parseTrainerEvents, TrainerEventParser } from '../../src/core/training/
 import { trainCommand } from '../../src/cli/trainCommand.ts';
 import { initModel, type InitArch } from '../../src/trainer/model/initModel.ts';
 import { SafetensorsFile, writeSafetensors } from '../../src/trainer/model/safetensors.ts';
+import { TextTokenizer } from '../../src/trainer/tokenizer/textTokenizer.ts';
+import { planSteps } from '../../src/trainer/train/stepPlan.ts';
 import type { TrainerEvent, TrainerMetricsEvent } from '../../src/protocol/trainerEvents.ts';
 
 /**
@@ -135,7 +137,7 @@ export function spawnTrain(args: string[], onEvent: (event: TrainerEvent, child:
 }
 
 /** Makes one token's embedding NaN, so exactly the sequences containing that token go NaN. */
-export function poisonToken(modelDir: string, tokenId: number): void {
+function poisonToken(modelDir: string, tokenId: number): void {
   const path = join(modelDir, 'model.safetensors');
   const file = SafetensorsFile.open(path);
   const tensors = file.names.map((name) => {
@@ -146,4 +148,32 @@ export function poisonToken(modelDir: string, tokenId: number): void {
   });
   file.close();
   writeSafetensors(path, tensors);
+}
+
+export interface NanScenario {
+  model: string;
+  data: string;
+  /** 0-based index of the record that goes NaN (its line is bad + 1). */
+  bad: number;
+  /** A seed whose plan (batch 4, one epoch) puts that record after the first step, so a checkpoint precedes it. */
+  seed: number;
+  /** The step that holds it. */
+  badStep: number;
+}
+
+/**
+ * A tiny model whose `<|im_start|>` embedding is NaN (untied, so only the input side: exactly
+ * the sequences holding the token go NaN) and 16 color-task pairs, one of which holds it.
+ */
+export function nanScenario(dir: string): NanScenario {
+  const model = tinyModel(join(dir, 'nan-model'), 'llama', { tie_word_embeddings: false });
+  poisonToken(model, TextTokenizer.fromFolder(model).tokenToId('<|im_start|>')!);
+  const records = colorTask(16);
+  const bad = 9;
+  records[bad] = { ...records[bad]!, chosen: `<|im_start|> ${records[bad]!.chosen}` };
+  const data = writeJsonl(join(dir, 'nan.jsonl'), records);
+  const plan = (seed: number) => planSteps([16], [1], { num_epochs: 1, batch_size: 4, gradient_accumulation_steps: 1, max_steps: -1, seed });
+  const seed = [1, 2, 3, 4, 5, 6, 7, 8].find((s) => !plan(s).microBatches(1).flat().some((r) => r.record === bad))!;
+  const badStep = [1, 2, 3, 4].find((s) => plan(seed).microBatches(s).flat().some((r) => r.record === bad))!;
+  return { model, data, bad, seed, badStep };
 }

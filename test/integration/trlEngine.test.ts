@@ -6,9 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseTrainerEvents } from '../../src/core/training/trainerEventStream.ts';
 import type { TrainerEvent, TrainerMetricsEvent, TrainerStartEvent } from '../../src/protocol/trainerEvents.ts';
 import { initModel } from '../../src/trainer/model/initModel.ts';
-import { colorTask, metricsEvents, poisonToken, spawnTrain, tinyModel, train, workspace, writeConfig, writeJsonl } from './trainFixtures.ts';
-import { TextTokenizer } from '../../src/trainer/tokenizer/textTokenizer.ts';
-import { planSteps } from '../../src/trainer/train/stepPlan.ts';
+import { colorTask, metricsEvents, nanScenario, spawnTrain, tinyModel, train, workspace, writeConfig, writeJsonl } from './trainFixtures.ts';
 import { requireTrl } from './trlFixtures.ts';
 
 // The TRL engine for real: pip-installed torch/TRL/PEFT (dpo-studio setup trl), real ranks,
@@ -169,17 +167,7 @@ describe('TRL engine', () => {
 
   it('a NaN loss is an error naming the step and its records; the last good checkpoint stays (exit 1)', async (t) => {
     if (!requireTrl(t)) return;
-    // Untied, so only the input embedding of the token is NaN: exactly the sequences holding it go NaN.
-    const poisoned = tinyModel(join(ws.dir, 'nan-model'), 'llama', { tie_word_embeddings: false });
-    const special = TextTokenizer.fromFolder(poisoned).tokenToId('<|im_start|>')!;
-    poisonToken(poisoned, special);
-    const records = colorTask(16);
-    const bad = 9;
-    records[bad] = { ...records[bad]!, chosen: `<|im_start|> ${records[bad]!.chosen}` };
-    const nanData = writeJsonl(join(ws.dir, 'nan.jsonl'), records);
-    const plans = (seed: number) => planSteps([16], [1], { num_epochs: 1, batch_size: 4, gradient_accumulation_steps: 1, max_steps: -1, seed });
-    const seed = [1, 2, 3, 4, 5, 6, 7, 8].find((s) => !plans(s).microBatches(1).flat().some((r) => r.record === bad))!;
-    const badStep = [1, 2, 3, 4].find((s) => plans(seed).microBatches(s).flat().some((r) => r.record === bad))!;
+    const { model: poisoned, data: nanData, bad, seed, badStep } = nanScenario(ws.dir);
     const file = writeConfig(join(ws.dir, 'trl-nan.yaml'), { model: { name: poisoned }, data: { train_path: nanData }, training: { engine: 'trl', backend: 'auto', output_dir: join(ws.dir, 'trl-nan'), save_steps: 1, seed, logging_steps: 1 } });
     const run = await train(['--config', file]);
     assert.equal(run.code, 1, run.stderr);
