@@ -102,6 +102,7 @@ def run(spec_path: str) -> int:
         import accelerate
         from datasets import Dataset
         from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.trainer_callback import PrinterCallback
         from trl import DPOConfig
 
         from .callbacks import ProtocolCallback
@@ -192,6 +193,8 @@ def run(spec_path: str) -> int:
             epoch_orders=spec.epoch_orders,
             name_records=name_records,
         )
+        # transformers prints every log dict when tqdm is off; our progress lines already say it, once.
+        trainer.remove_callback(PrinterCallback)
         if is_main:
             trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
             protocol.log(f"TRL {trl.__version__} DPOTrainer, transformers {transformers.__version__}, peft {peft.__version__}, accelerate {accelerate.__version__}; {world} process{'es' if world > 1 else ''} on {', '.join(device_names)}; {trainable:,} trainable parameters")
