@@ -85,12 +85,15 @@ function toJson(file: string, result: ValidationResult) {
   return {
     file,
     format: result.format,
+    stage: result.stage,
     records: result.stats.records,
     errors: result.problems.filter((p) => p.severity === 'error').map(problemJson),
     warnings: result.problems.filter((p) => p.severity !== 'error').map(problemJson),
     stats: result.stats,
   };
 }
+
+const STAGE_WORDS = { dpo: 'for DPO', sft: 'for SFT', labeling: 'candidates to label', mixed: 'DPO and SFT records mixed' } as const;
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -102,6 +105,6 @@ function toText(file: string, result: ValidationResult): string {
     return `  ${file}:${p.line}:${p.column}  ${p.severity.padEnd(7)}  ${p.message}  [${p.code}${field}]`;
   });
   const verdict = result.errorCount === 0 && result.warningCount === 0 ? 'ok' : `${plural(result.errorCount, 'error')}, ${plural(result.warningCount, 'warning')}`;
-  const header = `${file}: ${plural(result.stats.records, 'record')} (${result.format ?? 'no records'}): ${verdict}`;
+  const header = `${file}: ${plural(result.stats.records, 'record')} (${result.format ?? 'no records'}${result.stage ? `, ${STAGE_WORDS[result.stage]}` : ''}): ${verdict}`;
   return [header, ...lines, ...formatStats(result.stats).map((l) => `  ${l}`), ''].join('\n');
 }

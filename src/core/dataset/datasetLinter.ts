@@ -2,7 +2,7 @@ import type { LintOptions } from './lintRules.ts';
 import { countDistinct, Float64Log, Int32Log, sortByKey } from './compactTables.ts';
 import { pairKey } from './textHash.ts';
 import type { RecordProblem, RecordSummary } from './recordAnalysis.ts';
-import type { NormalizedRecord, RecordFormat } from './types.ts';
+import { isSftFormat, stageOfFormat, type DatasetStage, type NormalizedRecord, type RecordFormat } from './types.ts';
 
 export interface DatasetStats {
   records: number;
@@ -12,6 +12,9 @@ export interface DatasetStats {
   candidateRecords: number;
   /** Candidates records with a best/worst choice or a ranking. */
   labeledCandidateRecords: number;
+  /** Supervised fine-tuning records (any SFT format). */
+  sftRecords: number;
+  meanCompletionLength: number;
   formats: Partial<Record<RecordFormat, number>>;
   uniquePrompts: number;
   meanPromptLength: number;
@@ -54,6 +57,8 @@ export class DatasetLinter {
   private pairs = 0;
   private candidateRecords = 0;
   private labeledCandidateRecords = 0;
+  private sftRecords = 0;
+  private completionChars = 0;
   private promptChars = 0;
   private chosenChars = 0;
   private rejectedChars = 0;
@@ -74,6 +79,15 @@ export class DatasetLinter {
     if (summary.format === 'candidates') {
       this.candidateRecords++;
       if (summary.labeled) this.labeledCandidateRecords++;
+      return;
+    }
+    if (isSftFormat(summary.format)) {
+      // Duplicates are found by the same keys as pairs': an SFT record is its prompt and completion.
+      this.sftRecords++;
+      this.completionChars += summary.completionLength!;
+      this.pairIndexes.push(index);
+      this.pairKeys.push(pairKey(summary.promptKey, summary.chosenKey!, summary.chosenKey!));
+      this.swappedKeys.push(-1);
       return;
     }
     this.pairs++;
@@ -168,6 +182,8 @@ export class DatasetLinter {
       pairs: this.pairs,
       candidateRecords: this.candidateRecords,
       labeledCandidateRecords: this.labeledCandidateRecords,
+      sftRecords: this.sftRecords,
+      meanCompletionLength: mean(this.completionChars, this.sftRecords),
       formats: { ...this.formats },
       uniquePrompts: this.uniquePrompts(),
       meanPromptLength: mean(this.promptChars, this.validRecords),
@@ -208,10 +224,24 @@ export function dominantFormat(stats: DatasetStats): RecordFormat | 'mixed' | nu
   return used.length === 1 ? used[0]! : 'mixed';
 }
 
-/** Whether two analysed pairs have the same texts, or the same with the answers swapped. */
+/** The stage a file's records are for: the only one they serve, or 'mixed' (a DPO file with a stray SFT record). */
+export function datasetStage(stats: DatasetStats): DatasetStage | 'mixed' | null {
+  const stages = new Set((Object.keys(stats.formats) as RecordFormat[]).map(stageOfFormat));
+  if (stages.size === 0) return null;
+  return stages.size === 1 ? [...stages][0]! : 'mixed';
+}
+
+/** Whether two analysed pairs have the same texts, or the same with the answers swapped (SFT records: the same prompt and completion). */
 export function samePairTexts(earlier: NormalizedRecord | undefined, current: NormalizedRecord | undefined, relation: 'same' | 'swapped'): boolean {
+  if (earlier?.kind === 'sft' && current?.kind === 'sft')
+    return relation === 'same' && earlier.promptText === current.promptText && earlier.completionText === current.completionText && sameTurns(earlier, current);
   if (earlier?.kind !== 'pair' || current?.kind !== 'pair' || earlier.promptText !== current.promptText) return false;
   return relation === 'same'
     ? earlier.chosenText === current.chosenText && earlier.rejectedText === current.rejectedText
     : earlier.chosenText === current.rejectedText && earlier.rejectedText === current.chosenText;
+}
+
+function sameTurns(a: { messages?: Array<{ role: string; content: string }> }, b: { messages?: Array<{ role: string; content: string }> }): boolean {
+  if (!a.messages || !b.messages) return a.messages === b.messages;
+  return a.messages.length === b.messages.length && a.messages.every((m, i) => m.role === b.messages![i]!.role && m.content === b.messages![i]!.content);
 }

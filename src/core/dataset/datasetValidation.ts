@@ -1,12 +1,14 @@
-import { DatasetLinter, dominantFormat, type DatasetStats, type PairComparer } from './datasetLinter.ts';
+import { DatasetLinter, datasetStage, dominantFormat, type DatasetStats, type PairComparer } from './datasetLinter.ts';
 import type { LintOptions } from './lintRules.ts';
 import type { RecordAnalysis, RecordProblem } from './recordAnalysis.ts';
 import type { FileIssue, RecordSpan } from './recordSpans.ts';
-import type { FileKind, Problem, RecordFormat } from './types.ts';
+import type { DatasetStage, FileKind, Problem, RecordFormat } from './types.ts';
 
 export interface ValidationResult {
   kind: FileKind;
   format: RecordFormat | 'mixed' | null;
+  /** What the file trains: DPO (pairs), SFT, or labeling (candidates to pick from). */
+  stage: DatasetStage | 'mixed' | null;
   stats: DatasetStats;
   /** Every problem, in file order. */
   problems: Problem[];
@@ -75,7 +77,7 @@ export class DatasetValidation {
       if (p.severity === 'error') errorCount++;
       else if (p.severity === 'warning') warningCount++;
     }
-    return { kind: this.kind, format: dominantFormat(stats), stats, problems: this.problems, errorCount, warningCount };
+    return { kind: this.kind, format: dominantFormat(stats), stage: datasetStage(stats), stats, problems: this.problems, errorCount, warningCount };
   }
 }
 

@@ -1,5 +1,5 @@
 import { splitImplicitMessages, splitImplicitText } from './implicitPrompt.ts';
-import type { ChatMessage, NormalizedRecord, PromptValue, RecordFormat } from './types.ts';
+import type { ChatMessage, NormalizedRecord, NormalizedSft, PromptValue, RecordFormat, SftFormat } from './types.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -11,6 +11,10 @@ type JsonObject = Record<string, unknown>;
  */
 export function detectFormat(record: JsonObject): RecordFormat | undefined {
   if ('candidates' in record) return 'candidates';
+  if (!('chosen' in record) && !('rejected' in record)) {
+    const sft = detectSftFormat(record);
+    if (sft) return sft;
+  }
   if ('prompt' in record) {
     const prompt = record.prompt;
     if (Array.isArray(prompt)) return 'conversational';
@@ -18,6 +22,15 @@ export function detectFormat(record: JsonObject): RecordFormat | undefined {
     return 'standard';
   }
   if ('chosen' in record || 'rejected' in record) return 'implicit';
+  return undefined;
+}
+
+/** An SFT record's format from its keys; a preference record's keys (chosen, rejected) were ruled out. */
+function detectSftFormat(record: JsonObject): SftFormat | undefined {
+  if ('messages' in record) return 'messages';
+  if ('completion' in record) return 'prompt-completion';
+  if ('output' in record || ('instruction' in record && !('prompt' in record))) return 'alpaca';
+  if ('text' in record && !('prompt' in record)) return 'text';
   return undefined;
 }
 
@@ -42,9 +55,42 @@ export function candidateText(candidate: unknown): string {
   return typeof candidate === 'string' ? candidate : (candidate as { text: string }).text;
 }
 
+/** Index of the last assistant turn when the conversation ends with one, else -1. */
+export function finalAssistantTurn(messages: readonly ChatMessage[]): number {
+  return messages.length > 0 && messages[messages.length - 1]!.role === 'assistant' ? messages.length - 1 : -1;
+}
+
+function normalizeSft(record: JsonObject, format: SftFormat): NormalizedSft {
+  switch (format) {
+    case 'alpaca':
+      return { kind: 'sft', format, promptText: promptToText({ instruction: record.instruction as string, ...(typeof record.input === 'string' ? { input: record.input } : {}) }), completionText: record.output as string };
+    case 'prompt-completion': {
+      if (Array.isArray(record.prompt) && Array.isArray(record.completion)) {
+        const prompt = record.prompt as ChatMessage[];
+        const completion = record.completion as ChatMessage[];
+        return { kind: 'sft', format, promptText: messagesToText(prompt), completionText: completionToText(completion), messages: [...prompt, ...completion] };
+      }
+      return { kind: 'sft', format, promptText: promptToText(record.prompt as PromptValue), completionText: completionToText(record.completion) };
+    }
+    case 'messages': {
+      const messages = record.messages as ChatMessage[];
+      const last = finalAssistantTurn(messages);
+      const context = last < 0 ? messages : messages.slice(0, last);
+      return { kind: 'sft', format, promptText: messagesToText(context), completionText: last < 0 ? '' : messages[last]!.content, messages };
+    }
+    case 'text':
+      return { kind: 'sft', format, promptText: '', completionText: record.text as string };
+  }
+}
+
 /** Reduces a record that already passed its format's schema to plain texts. */
 export function normalizeRecord(record: JsonObject, format: RecordFormat): NormalizedRecord {
   switch (format) {
+    case 'alpaca':
+    case 'prompt-completion':
+    case 'messages':
+    case 'text':
+      return normalizeSft(record, format);
     case 'candidates':
       return {
         kind: 'candidates',

@@ -14,6 +14,7 @@ export const LINT_RULES = {
   'duplicate-candidates': 'a candidates record lists the same answer twice',
   'too-few-candidates': 'a candidates record has fewer than two answers, so no pair can be made',
   'duplicate-key': 'a key appears twice in one object: readers keep only one of the values',
+  'no-final-assistant-turn': 'an SFT conversation does not end with an assistant turn, so its last turn teaches nothing',
   'lone-surrogate': 'a text holds half of a UTF-16 surrogate pair (\\ud800 alone), which tokenizers turn into garbage',
 } as const;
 

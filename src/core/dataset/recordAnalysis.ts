@@ -1,11 +1,11 @@
-import { detectFormat, normalizeRecord } from './formats.ts';
+import { detectFormat, finalAssistantTurn, normalizeRecord } from './formats.ts';
 import type { LintCode, LintOptions } from './lintRules.ts';
 import { describeJsonSyntaxError, locatePointer } from './locate.ts';
 import { findDuplicateKey } from './duplicateKeys.ts';
 import { validateRecordSchema } from './schemaValidation.ts';
 import { sampledTextKey, textFingerprint } from './textHash.ts';
 import { textSimilarity } from './textSimilarity.ts';
-import type { ChatMessage, NormalizedRecord, RecordFormat, Severity } from './types.ts';
+import type { ChatMessage, NormalizedRecord, NormalizedSft, RecordFormat, Severity } from './types.ts';
 
 /** A problem located relative to its record's source text. */
 export interface RecordProblem {
@@ -27,6 +27,8 @@ export interface RecordSummary {
   rejectedKey?: number;
   chosenLength?: number;
   rejectedLength?: number;
+  /** SFT records: a key of the completion (chosenKey holds it too) and its length. */
+  completionLength?: number;
   /** Candidates records: how many answers, and whether a choice was made. */
   candidateCount?: number;
   labeled?: boolean;
@@ -88,7 +90,8 @@ export function analyzeValue(source: string, value: unknown, options: LintOption
         severity: 'error',
         code: 'unknown-format',
         message:
-          'Not a preference record: expected "prompt", "chosen" and "rejected" (or "chosen" and "rejected" sharing a prompt prefix, or "prompt" and "candidates")' +
+          'Not a preference or SFT record: expected "prompt", "chosen" and "rejected" (or "chosen" and "rejected" sharing a prompt prefix, or "prompt" and "candidates") for DPO, ' +
+          'or "instruction"/"input"/"output", "prompt"/"completion", "messages" or "text" for SFT' +
           (keys.length ? `; found ${keys.slice(0, 8).map((k) => JSON.stringify(k)).join(', ')}` : '; the object is empty'),
         pointer: '',
       });
@@ -138,11 +141,55 @@ function fieldTexts(value: unknown, pointer: string): Array<[string, string]> {
   return [];
 }
 
+type Report = (code: LintCode, message: string, pointer: string) => void;
+type CheckTexts = (fields: Array<[string, string]>, what: string) => void;
+
+/** An SFT record's lints: empty or over-long texts, and a conversation that gives the model no last word to learn. */
+function lintSftRecord(record: Record<string, unknown>, normalized: NormalizedSft, report: Report, checkTexts: CheckTexts): RecordSummary {
+  switch (normalized.format) {
+    case 'alpaca':
+      checkTexts([['/instruction', record.instruction as string]], 'The instruction');
+      checkTexts([['/output', record.output as string]], 'The output');
+      break;
+    case 'prompt-completion':
+      checkTexts(fieldTexts(record.prompt, '/prompt'), 'The prompt');
+      checkTexts(fieldTexts(record.completion, '/completion'), 'The completion');
+      break;
+    case 'messages': {
+      const messages = record.messages as ChatMessage[];
+      checkTexts(fieldTexts(messages, '/messages'), 'A message');
+      if (finalAssistantTurn(messages) < 0) {
+        const assistantTurns = messages.filter((m) => m.role === 'assistant').length;
+        report(
+          'no-final-assistant-turn',
+          assistantTurns === 0
+            ? 'The conversation has no assistant turn: with the loss on assistant tokens only, there is nothing to learn from it'
+            : `The conversation ends with a "${messages[messages.length - 1]!.role}" turn, not an assistant turn: that last turn teaches nothing and was probably cut off`,
+          `/messages/${messages.length - 1}`,
+        );
+      }
+      break;
+    }
+    case 'text':
+      checkTexts([['/text', record.text as string]], 'The text');
+      break;
+  }
+  const completionKey = sampledTextKey(normalized.completionText);
+  return {
+    format: normalized.format,
+    promptKey: textFingerprint(normalized.promptText),
+    promptLength: normalized.promptText.length,
+    chosenKey: completionKey,
+    rejectedKey: completionKey,
+    completionLength: normalized.completionText.length,
+  };
+}
+
 function lintRecord(record: Record<string, unknown>, normalized: NormalizedRecord, options: LintOptions, out: PendingProblem[]): RecordSummary {
-  const report = (code: LintCode, message: string, pointer: string) => {
+  const report: Report = (code, message, pointer) => {
     if (!options.disabled.has(code)) out.push({ severity: 'warning', code, message, pointer });
   };
-  const checkTexts = (fields: Array<[string, string]>, what: string) => {
+  const checkTexts: CheckTexts = (fields, what) => {
     for (const [pointer, text] of fields) {
       if (isBlank(text)) report('empty-text', `${what} is empty`, pointer);
       else if (!isWellFormed(text)) report('lone-surrogate', `${what} holds a lone UTF-16 surrogate (half of a pair, e.g. \\ud800): tokenizers turn it into a replacement character`, pointer);
@@ -150,6 +197,7 @@ function lintRecord(record: Record<string, unknown>, normalized: NormalizedRecor
         report('text-too-long', `${what} is ${text.length} characters long, over the maximum of ${options.maxTextLength}`, pointer);
     }
   };
+  if (normalized.kind === 'sft') return lintSftRecord(record, normalized, report, checkTexts);
 
   if (normalized.kind === 'candidates') {
     checkTexts(fieldTexts(record.prompt, '/prompt'), 'The prompt');

@@ -1,6 +1,7 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import candidatesSchema from '../../../schemas/candidates-record.schema.json';
 import pairSchema from '../../../schemas/preference-pair.schema.json';
+import sftSchema from '../../../schemas/sft-record.schema.json';
 
 /**
  * The record schemas as validate functions, by variant. Compiling them with ajv costs about
@@ -20,9 +21,14 @@ export const RECORD_SCHEMA_REFS: Record<string, string> = {
   implicitText: `${pairSchema.$id}#/$defs/implicitText`,
   implicitMessages: `${pairSchema.$id}#/$defs/implicitMessages`,
   candidates: candidatesSchema.$id,
+  alpaca: `${sftSchema.$id}#/$defs/alpaca`,
+  promptCompletionText: `${sftSchema.$id}#/$defs/promptCompletionText`,
+  promptCompletionTurns: `${sftSchema.$id}#/$defs/promptCompletionTurns`,
+  messages: `${sftSchema.$id}#/$defs/messages`,
+  text: `${sftSchema.$id}#/$defs/text`,
 };
 
-export const RECORD_SCHEMAS = [pairSchema, candidatesSchema];
+export const RECORD_SCHEMAS = [pairSchema, candidatesSchema, sftSchema];
 
 export function recordValidators(): Map<string, ValidateFunction> {
   const ajv = new Ajv2020(AJV_OPTIONS);

@@ -12,10 +12,13 @@ export interface SchemaIssue {
   locationPointer: string;
 }
 
-const VARIANT_BY_FORMAT: Record<Exclude<RecordFormat, 'candidates' | 'implicit'>, string> = {
+const VARIANT_BY_FORMAT: Record<Exclude<RecordFormat, 'candidates' | 'implicit' | 'prompt-completion'>, string> = {
   standard: 'standard',
   instruction: 'instruction',
   conversational: 'conversational',
+  alpaca: 'alpaca',
+  messages: 'messages',
+  text: 'text',
 };
 
 let validators: Map<string, ValidateFunction> | undefined;
@@ -29,16 +32,29 @@ function getValidators(): Map<string, ValidateFunction> {
 function variantFor(format: RecordFormat, record: Record<string, unknown>): string {
   if (format === 'candidates') return 'candidates';
   if (format === 'implicit') return Array.isArray(record.chosen) ? 'implicitMessages' : 'implicitText';
+  if (format === 'prompt-completion') return Array.isArray(record.prompt) ? 'promptCompletionTurns' : 'promptCompletionText';
   return VARIANT_BY_FORMAT[format];
 }
 
 /** Validates a record against the schema of the format it was detected as. */
 export function validateRecordSchema(record: Record<string, unknown>, format: RecordFormat): SchemaIssue[] {
+  if (format === 'prompt-completion' && isTextOrTurns(record.prompt) && isTextOrTurns(record.completion) && Array.isArray(record.prompt) !== Array.isArray(record.completion))
+    return [
+      {
+        code: 'mixed-prompt-completion',
+        message: `"completion" must be ${Array.isArray(record.prompt) ? 'a list of chat messages, like "prompt"' : 'a string, like "prompt"'}: a record is either text or chat turns`,
+        pointer: '/completion',
+        locationPointer: '/completion',
+      },
+    ];
   const validate = getValidators().get(variantFor(format, record))!;
   if (validate(record)) return [];
-  return describeErrors(validate.errors ?? []);
+  return describeErrors(validate.errors ?? [], format);
 }
 
+const isTextOrTurns = (value: unknown) => typeof value === 'string' || Array.isArray(value);
+
+/** What a field accepts, by `format.field` where the formats differ, else by field. */
 const ANY_OF_SHAPES: Record<string, string> = {
   prompt: 'a string, an {"instruction", "input"} object or a list of chat messages',
   candidates: 'a string or an object with a "text" string',
@@ -60,7 +76,7 @@ function depth(pointer: string): number {
  * errors are kept and the others dropped. When no branch got past the value's type, one
  * message lists the accepted shapes instead.
  */
-function describeErrors(errors: ErrorObject[]): SchemaIssue[] {
+function describeErrors(errors: ErrorObject[], format: RecordFormat): SchemaIssue[] {
   const dropped = new Set<ErrorObject>();
   const replaced = new Map<ErrorObject, SchemaIssue>();
   for (const anyOf of errors.filter((e) => e.keyword === 'anyOf')) {
@@ -76,7 +92,7 @@ function describeErrors(errors: ErrorObject[]): SchemaIssue[] {
     } else {
       // For an array item ("/candidates/2") the shape is the array's: name it by the array.
       const field = anyOf.instancePath.split('/').filter((part) => !/^\d+$/.test(part)).pop();
-      const shape = ANY_OF_SHAPES[field ?? ''] ?? 'one of the accepted shapes';
+      const shape = ANY_OF_SHAPES[`${format}.${field}`] ?? ANY_OF_SHAPES[field ?? ''] ?? 'one of the accepted shapes';
       replaced.set(anyOf, {
         code: 'schema-anyOf',
         message: `${fieldLabel(anyOf.instancePath)} must be ${shape}`,

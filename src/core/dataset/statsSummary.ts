@@ -11,6 +11,7 @@ export function formatStats(stats: DatasetStats): string[] {
     );
     if (stats.chosenLongerRate !== null) lines.push(`chosen is the longer answer in ${Math.round(stats.chosenLongerRate * 100)}% of pairs`);
   }
+  if (stats.sftRecords > 0) lines.push(`SFT records: ${stats.sftRecords}; mean length (characters): prompt ${Math.round(stats.meanPromptLength)}, completion ${Math.round(stats.meanCompletionLength)}`);
   if (stats.candidateRecords > 0) lines.push(`candidates records: ${stats.candidateRecords}, labeled: ${stats.labeledCandidateRecords}`);
   return lines;
 }

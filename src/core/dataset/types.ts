@@ -1,5 +1,28 @@
 /** The shapes a preference record can take on disk. */
-export type RecordFormat = 'standard' | 'instruction' | 'conversational' | 'implicit' | 'candidates';
+export type PairFormat = 'standard' | 'instruction' | 'conversational' | 'implicit';
+
+/**
+ * The shapes a supervised fine-tuning record can take: the guide's `{"instruction", "input",
+ * "output"}` (Alpaca), TRL's `{"prompt", "completion"}` (text or chat turns), TRL's
+ * conversational `{"messages"}` and plain `{"text"}` for language modeling.
+ */
+export type SftFormat = 'alpaca' | 'prompt-completion' | 'messages' | 'text';
+
+export type RecordFormat = PairFormat | 'candidates' | SftFormat;
+
+/** What a file is for: preference pairs train DPO, SFT records train SFT, candidates are labelled into pairs. */
+export type DatasetStage = 'dpo' | 'sft' | 'labeling';
+
+export const SFT_FORMATS: readonly SftFormat[] = ['alpaca', 'prompt-completion', 'messages', 'text'];
+
+export function isSftFormat(format: string): format is SftFormat {
+  return (SFT_FORMATS as readonly string[]).includes(format);
+}
+
+export function stageOfFormat(format: RecordFormat): DatasetStage {
+  if (format === 'candidates') return 'labeling';
+  return isSftFormat(format) ? 'sft' : 'dpo';
+}
 
 export type FileKind = 'jsonl' | 'json';
 
@@ -34,7 +57,7 @@ export interface SourceRecord {
 /** A preference pair reduced to plain text, whatever format it came in. */
 export interface NormalizedPair {
   kind: 'pair';
-  format: Exclude<RecordFormat, 'candidates'>;
+  format: PairFormat;
   /** The prompt rendered as text (chat turns joined as "role: content" lines). */
   promptText: string;
   chosenText: string;
@@ -55,7 +78,19 @@ export interface NormalizedCandidates {
   ranking?: number[];
 }
 
-export type NormalizedRecord = NormalizedPair | NormalizedCandidates;
+/** A supervised fine-tuning record reduced to plain text: what the model reads and what it learns to write. */
+export interface NormalizedSft {
+  kind: 'sft';
+  format: SftFormat;
+  /** Everything the loss does not train on by default (empty for plain text). */
+  promptText: string;
+  /** What the model learns to write (for chat turns: the assistant turns, joined). */
+  completionText: string;
+  /** Chat turns when the record is conversational. */
+  messages?: ChatMessage[];
+}
+
+export type NormalizedRecord = NormalizedPair | NormalizedCandidates | NormalizedSft;
 
 export type Severity = 'error' | 'warning' | 'info';
 

@@ -125,6 +125,8 @@ export function tokenizePair(tokenizer: TextTokenizer, record: JsonObject, forma
         : textTokens(tokenizer, promptToText(record.prompt as PromptValue), chosen, rejected);
       break;
     }
+    default:
+      throw new Error(`a ${format} record is for supervised fine-tuning, not a preference pair: train it with training.stage: sft`);
   }
   if (pair.promptIds.length === 0 && tokenizer.bosTokenId !== undefined) {
     // With no prompt the first answer token would have nothing to be predicted from.
