@@ -17,6 +17,8 @@ export interface TrainerStartEvent {
   outputDir: string;
   backend: string;
   lossType: string;
+  /** What the run trains (absent in runs from before there was SFT: dpo). */
+  stage?: 'dpo' | 'sft';
   totalSteps: number;
   resumedFromStep?: number;
   config: Record<string, unknown>;

@@ -29,7 +29,7 @@ describe('dpo-studio CLI', () => {
   it('validate exits 0 for a clean file and says ok', () => {
     const r = run('validate', good);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /good\.jsonl: 1 record \(standard\): ok/);
+    assert.match(r.stdout, /good\.jsonl: 1 record \(standard, for DPO\): ok/);
   });
 
   it('validate exits 0 when there are only warnings', () => {
@@ -41,7 +41,7 @@ describe('dpo-studio CLI', () => {
   it('validate exits 1 with located, readable problems', () => {
     const r = run('validate', bad);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /bad\.jsonl: 4 records \(standard\): 2 errors, 1 warning/);
+    assert.match(r.stdout, /bad\.jsonl: 4 records \(standard, for DPO\): 2 errors, 1 warning/);
     assert.match(r.stdout, /bad\.jsonl:3:27 +error +"chosen" must be a string +\[schema-type \/chosen\]/);
     assert.match(r.stdout, /bad\.jsonl:4:1 +error +Invalid JSON/);
   });
@@ -50,9 +50,10 @@ describe('dpo-studio CLI', () => {
     const r = run('validate', '--json', good, bad);
     assert.equal(r.code, 1);
     const [first, second] = r.stdout.trim().split('\n').map((line) => JSON.parse(line));
-    assert.deepEqual(Object.keys(first).sort(), ['errors', 'file', 'format', 'records', 'stats', 'warnings']);
+    assert.deepEqual(Object.keys(first).sort(), ['errors', 'file', 'format', 'records', 'stage', 'stats', 'warnings']);
     assert.equal(first.file, good);
     assert.equal(first.format, 'standard');
+    assert.equal(first.stage, 'dpo');
     assert.equal(first.records, 1);
     assert.deepEqual(first.errors, []);
     assert.equal(second.records, 4);
@@ -129,16 +130,16 @@ describe('dpo-studio validate on what is not a plain file', () => {
   it('reads standard input (-), a pipe from process substitution, and a named pipe once its writer comes', () => {
     const stdin = spawnSync(process.execPath, [CLI, 'validate', '-'], { encoding: 'utf8', input: readFileSync(bad) });
     assert.equal(stdin.status, 1);
-    assert.match(stdin.stdout, /^-: 4 records \(standard\): 2 errors, 1 warning/);
+    assert.match(stdin.stdout, /^-: 4 records \(standard, for DPO\): 2 errors, 1 warning/);
     assert.match(stdin.stdout, /-:3:27 +error +"chosen" must be a string/);
     const substituted = spawnSync('bash', ['-c', `"${process.execPath}" "${CLI}" validate <(cat "${good}")`], { encoding: 'utf8' });
     assert.equal(substituted.status, 0, substituted.stderr);
-    assert.match(substituted.stdout, /\/dev\/fd\/\d+: 1 record \(standard\): ok/);
+    assert.match(substituted.stdout, /\/dev\/fd\/\d+: 1 record \(standard, for DPO\): ok/);
     const fifo = join(dir, 'named.pipe');
     assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
     const later = spawnSync('bash', ['-c', `(sleep 0.3; cat "${good}" > "${fifo}") & "${process.execPath}" "${CLI}" validate "${fifo}"`], { encoding: 'utf8' });
     assert.equal(later.status, 0, later.stderr);
-    assert.match(later.stdout, /named\.pipe: 1 record \(standard\): ok/);
+    assert.match(later.stdout, /named\.pipe: 1 record \(standard, for DPO\): ok/);
   });
 
   it('gives up on a named pipe that nothing writes to, instead of hanging', () => {

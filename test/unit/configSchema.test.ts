@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KEY_ALIASES, trainingConfigSchema } from '../../src/core/config/index.ts';
 import { getConfigValidator, schemaAt, type SchemaNode } from '../../src/core/config/configSchema.ts';
-import type { DataSection, DpoSection, LoraSection, ModelSection, QuantizationSection, TrainingSection } from '../../src/core/config/types.ts';
+import type { DataSection, DpoSection, LoraSection, ModelSection, QuantizationSection, SftSection, TrainingSection } from '../../src/core/config/types.ts';
 
 // Written against the TypeScript interfaces (a missing or extra key fails to compile), then
 // compared with the schema at run time: the two can't drift apart unnoticed.
@@ -20,7 +20,9 @@ const DPO: Record<keyof DpoSection, true> = {
   rpo_alpha: true,
   length_normalize: true,
 };
+const SFT: Record<keyof SftSection, true> = { completion_only_loss: true, packing: true };
 const TRAINING: Record<keyof TrainingSection, true> = {
+  stage: true,
   output_dir: true,
   num_epochs: true,
   batch_size: true,
@@ -44,7 +46,7 @@ const TRAINING: Record<keyof TrainingSection, true> = {
 };
 const LORA: Record<keyof LoraSection, true> = { use_lora: true, r: true, lora_alpha: true, lora_dropout: true, target_modules: true, bias: true };
 const QUANTIZATION: Record<keyof QuantizationSection, true> = { use_quantization: true, bits: true };
-const TYPED: Record<string, Record<string, true>> = { model: MODEL, data: DATA, dpo: DPO, training: TRAINING, lora: LORA, quantization: QUANTIZATION };
+const TYPED: Record<string, Record<string, true>> = { model: MODEL, data: DATA, dpo: DPO, sft: SFT, training: TRAINING, lora: LORA, quantization: QUANTIZATION };
 
 function walk(node: SchemaNode, path: string, visit: (node: SchemaNode, path: string) => void) {
   visit(node, path);

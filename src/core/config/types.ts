@@ -8,6 +8,7 @@ export type TruncationMode = 'keep_end' | 'keep_start';
 export type LrSchedulerType = 'linear' | 'cosine' | 'constant';
 export type TrainingBackend = 'auto' | 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
 export type TrainingEngine = 'tfjs' | 'trl';
+export type TrainingStage = 'dpo' | 'sft';
 
 /** One dataset of a mix; `weight` is its relative share. */
 export interface DatasetSource {
@@ -45,7 +46,16 @@ export interface DpoSection {
   length_normalize: boolean;
 }
 
+/** Supervised fine-tuning, `training.stage: sft`. */
+export interface SftSection {
+  /** Loss on completion / assistant tokens only (TRL's completion_only_loss). */
+  completion_only_loss: boolean;
+  /** Best-fit-decreasing packing into data.max_length sequences, records kept apart. */
+  packing: boolean;
+}
+
 export interface TrainingSection {
+  stage: TrainingStage;
   output_dir: string;
   num_epochs: number;
   batch_size: number;
@@ -94,6 +104,7 @@ export interface TrainingConfig {
   model: ModelSection;
   data: DataSection;
   dpo: DpoSection;
+  sft: SftSection;
   training: TrainingSection;
   lora: LoraSection;
   quantization: QuantizationSection;

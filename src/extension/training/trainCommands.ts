@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import * as vscode from 'vscode';
 import { describeHolder, liveLockHolder, lockInside } from '../../core/files/fileLock.ts';
-import { trainingConfigTemplate } from '../../core/training/configTemplate.ts';
+import { sftConfigTemplate, trainingConfigTemplate } from '../../core/training/configTemplate.ts';
 import { checkpointStep, RUN_LAYOUT } from '../../core/training/engineContract.ts';
 import { DPO_TASK_TYPE, type DpoTaskDefinition } from '../../core/training/taskDefinition.ts';
 import type { TrainerExit } from './trainerProcess.ts';
@@ -212,10 +212,18 @@ export class TrainCommands {
       if (folders.length === 0) void vscode.window.showErrorMessage('Open a folder first: a training config and its runs live in a workspace folder.');
       return undefined;
     }
+    const stage = await vscode.window.showQuickPick(
+      [
+        { label: 'DPO', description: 'preference pairs: prompt, chosen, rejected', stage: 'dpo' as const },
+        { label: 'SFT', description: 'supervised fine-tuning on instruction, chat or text data (before DPO)', stage: 'sft' as const },
+      ],
+      { title: 'New training config', placeHolder: 'What does this run train?' },
+    );
+    if (!stage) return undefined;
     const name = await vscode.window.showInputBox({
-      title: 'New training config',
+      title: `New ${stage.label} training config`,
       prompt: 'Path of the config, relative to the workspace folder',
-      value: 'configs/my-run.dpo.yaml',
+      value: `configs/my-run.${stage.stage}.yaml`,
       valueSelection: [8, 14],
       validateInput: (value) => {
         if (!/\.ya?ml$/i.test(value.trim())) return 'A training config is a .yaml (or .yml) file';
@@ -225,10 +233,11 @@ export class TrainCommands {
     });
     if (!name) return undefined;
     const rel = name.trim();
-    const runName = basename(rel).replace(/(\.dpo)?\.ya?ml$/i, '') || 'run';
-    const text = trainingConfigTemplate({
-      modelName: (await this.guessModel(folder)) ?? 'path/to/sft-model',
-      trainPath: (await this.guessData(folder, 'train')) ?? 'data/preference_train.jsonl',
+    const runName = basename(rel).replace(/(\.dpo|\.sft)?\.ya?ml$/i, '') || 'run';
+    const template = stage.stage === 'sft' ? sftConfigTemplate : trainingConfigTemplate;
+    const text = template({
+      modelName: (await this.guessModel(folder)) ?? (stage.stage === 'sft' ? 'path/to/base-model' : 'path/to/sft-model'),
+      trainPath: (await this.guessData(folder, 'train')) ?? (stage.stage === 'sft' ? 'data/train.jsonl' : 'data/preference_train.jsonl'),
       evalPath: await this.guessData(folder, 'eval'),
       outputDir: `outputs/${runName}`,
     });

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { validateText } from '../../core/dataset/validateText.ts';
 import { locateInFile } from '../../core/dataset/datasetValidation.ts';
+import { isSftFormat } from '../../core/dataset/types.ts';
 import type { CausalLM } from '../model/causalLM.ts';
 import { tokenizePair, type PairTokens, type TruncationOptions } from '../tokenizer/pairTokens.ts';
 import type { TextTokenizer } from '../tokenizer/textTokenizer.ts';
@@ -47,6 +48,10 @@ export function tokenizeDatasetText(text: string, fileName: string, tokenizer: T
     }
     const record = analysis.value as Record<string, unknown>;
     const format = analysis.summary!.format;
+    if (isSftFormat(format)) {
+      skipped.push({ index: span.index, line: span.line, column: span.column, code: 'sft-record', message: `a ${format} record is for supervised fine-tuning, not a preference pair (training.stage: sft trains on it)` });
+      continue;
+    }
     try {
       records.push({ index: span.index, line: span.line, ...tokenizePair(tokenizer, record, format, truncation) });
     } catch (e) {

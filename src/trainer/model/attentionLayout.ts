@@ -21,6 +21,8 @@ export interface AttentionLayout {
  * @param mask [batch * keyLength], 1 for tokens and 0 for padding, covering the cached past
  *   and the `queryLength` new tokens (which are the last ones).
  * @param slidingWindow when set, a query sees itself and the `slidingWindow - 1` keys before it.
+ *
+ * See `packedAttentionLayout` for several records packed into one row.
  */
 export function attentionLayout(mask: ArrayLike<number>, batch: number, queryLength: number, slidingWindow?: number): AttentionLayout {
   const keyLength = mask.length / batch;
@@ -42,4 +44,31 @@ export function attentionLayout(mask: ArrayLike<number>, batch: number, queryLen
     }
   }
   return { positions, additiveMask, keyLength };
+}
+
+/**
+ * The layout of packed rows (no cache): `segments` [batch * length] numbers each token's record
+ * within its row (1, 2, ...; 0 for padding). A token attends only to the earlier tokens of its
+ * own record, and positions restart at 0 with each record: block-diagonal causal attention, so
+ * a packed record gets exactly the log-probabilities it gets alone (what transformers builds from
+ * the restarting position_ids of TRL's packed batches).
+ */
+export function packedAttentionLayout(segments: ArrayLike<number>, batch: number, length: number, slidingWindow?: number): AttentionLayout {
+  if (segments.length !== batch * length) throw new Error(`segment ids have ${segments.length} entries, expected ${batch} × ${length}`);
+  const positions = new Int32Array(batch * length);
+  const additiveMask = new Float32Array(batch * length * length).fill(MASKED);
+  for (let b = 0; b < batch; b++) {
+    const row = b * length;
+    let start = 0;
+    for (let t = 0; t < length; t++) {
+      const segment = segments[row + t]!;
+      if (t > 0 && segment !== segments[row + t - 1]) start = t;
+      if (segment === 0) continue;
+      positions[row + t] = t - start;
+      const first = Math.max(start, slidingWindow ? t - slidingWindow + 1 : 0);
+      const out = (row + t) * length;
+      for (let s = first; s <= t; s++) additiveMask[out + s] = 0;
+    }
+  }
+  return { positions, additiveMask, keyLength: length };
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { attentionLayout } from './attentionLayout.ts';
+import { attentionLayout, packedAttentionLayout } from './attentionLayout.ts';
 import { param, type CausalLM } from './causalLM.ts';
 import type { Activation } from './modelConfig.ts';
 import { GPT2_PREFIX, lmHeadName } from './parameterSpecs.ts';
@@ -25,6 +25,11 @@ export interface ForwardOptions {
   cache?: KvCache;
   /** Turns on LoRA dropout. */
   training?: boolean;
+  /**
+   * Packed rows, instead of `attentionMask` (and without a cache): [batch * tokens], each token's
+   * record in its row (1, 2, ...; 0 for padding), see packedAttentionLayout.
+   */
+  segmentIds?: ArrayLike<number>;
 }
 
 interface Context {
@@ -244,7 +249,10 @@ export function forward(model: CausalLM, inputIds: tf.Tensor2D, options: Forward
   const [batch, tokens] = inputIds.shape;
   const pastLength = options.cache?.length ?? 0;
   const keyLength = pastLength + tokens;
-  const layout = attentionLayout(maskValues(options.attentionMask, batch, keyLength), batch, tokens, c.slidingWindow);
+  if (options.segmentIds && (options.cache || options.attentionMask)) throw new Error('segmentIds replace the attention mask and take no cache');
+  const layout = options.segmentIds
+    ? packedAttentionLayout(options.segmentIds, batch, tokens, c.slidingWindow)
+    : attentionLayout(maskValues(options.attentionMask, batch, keyLength), batch, tokens, c.slidingWindow);
   const ctx: Context = {
     model,
     mask: tf.tensor4d(layout.additiveMask, [batch, 1, tokens, keyLength]),
@@ -283,6 +291,11 @@ export function logits(model: CausalLM, inputIds: tf.Tensor2D, options: ForwardO
   return lmHead(model, forward(model, inputIds, options).hidden) as tf.Tensor3D;
 }
 
+/** Filled by targetLogProbs' forward pass when asked: per row, 1 where the target is the model's top token (its logit is the largest), else 0. Kept: the caller disposes it. */
+export interface TargetHits {
+  value?: tf.Tensor1D;
+}
+
 /** Cap on the logits materialised at once when scoring tokens (floats): 16M = 64 MB. */
 const LOGIT_CHUNK_ELEMENTS = 16 * 1024 * 1024;
 
@@ -300,7 +313,7 @@ const LOGIT_CHUNK_ELEMENTS = 16 * 1024 * 1024;
  * away, so tf.grads / tf.variableGrads with respect to a non-trainable head weight finds no
  * path to it (tf.variableGrads skips non-trainable variables anyway).
  */
-export function targetLogProbs(model: CausalLM, hidden: tf.Tensor2D, targets: ArrayLike<number>, chunkElements = LOGIT_CHUNK_ELEMENTS): tf.Tensor1D {
+export function targetLogProbs(model: CausalLM, hidden: tf.Tensor2D, targets: ArrayLike<number>, chunkElements = LOGIT_CHUNK_ELEMENTS, hits?: TargetHits): tf.Tensor1D {
   const rows = hidden.shape[0];
   const vocab = model.config.vocabSize;
   if (targets.length !== rows) throw new Error(`${targets.length} targets for ${rows} rows`);
@@ -316,24 +329,36 @@ export function targetLogProbs(model: CausalLM, hidden: tf.Tensor2D, targets: Ar
   const chunkLogProbs = (h: tf.Tensor2D, w: tf.Tensor2D, start: number, size: number): [tf.Tensor1D, tf.Tensor2D] => {
     const z = tf.matMul(rowsOf(h, start, size), w, false, true);
     const probs = tf.softmax(z);
+    const zMax = tf.max(z, -1);
     // logsumexp(z) = max(z) - log(max(softmax(z))), since softmax's largest entry is exactly
     // 1 / sum(exp(z - max(z))): one vectorised softmax instead of a separate exp pass over
     // [rows, vocab] (elementwise Exp is scalar code on wasm), and the softmax is the gradient's.
-    const logSumExp = tf.sub(tf.max(z, -1), tf.log(tf.max(probs, -1)));
+    const logSumExp = tf.sub(zMax, tf.log(tf.max(probs, -1)));
     const flatIndex = new Int32Array(size);
     for (let r = 0; r < size; r++) flatIndex[r] = r * vocab + targetIds[start + r]!;
-    return [tf.sub(tf.gather(tf.reshape(z, [-1]), tf.tensor1d(flatIndex, 'int32')), logSumExp) as tf.Tensor1D, probs as tf.Tensor2D];
+    const targetLogit = tf.gather(tf.reshape(z, [-1]), tf.tensor1d(flatIndex, 'int32'));
+    // The target is the top token when its logit is the largest (argmax up to exact ties), read off the logits already here.
+    if (hits) hitChunks.push(tf.keep(tf.cast(tf.greaterEqual(targetLogit, zMax), 'float32') as tf.Tensor1D));
+    return [tf.sub(targetLogit, logSumExp) as tf.Tensor1D, probs as tf.Tensor2D];
+  };
+  const hitChunks: tf.Tensor1D[] = [];
+  const collectHits = () => {
+    if (!hits) return;
+    hits.value = hitChunks.length === 1 ? hitChunks[0]! : tf.keep(tf.concat(hitChunks) as tf.Tensor1D);
+    if (hitChunks.length > 1) tf.dispose(hitChunks);
   };
 
   /** Forward over all chunks: the log-probs, and the softmax when there is a single chunk. */
   const forwardChunks = (h: tf.Tensor2D, w: tf.Tensor2D): { value: tf.Tensor1D; probs?: tf.Tensor2D } => {
     if (single) {
       const [value, probs] = chunkLogProbs(h, w, 0, rows);
+      collectHits();
       return { value, probs };
     }
     const parts = chunks.map(([start, size]) => tf.tidy(() => chunkLogProbs(h, w, start, size)[0]));
     const value = tf.concat(parts) as tf.Tensor1D;
     tf.dispose(parts);
+    collectHits();
     return { value };
   };
 

@@ -121,6 +121,14 @@ export class TextTokenizer {
     return this.tokenizer.encode(text, { add_special_tokens: false }).ids;
   }
 
+  /**
+   * Token ids of `text` with what the tokenizer's post-processor adds around it (Llama's BOS), as
+   * `tokenizer(text)` in transformers: how TRL's SFTTrainer tokenizes plain-text records.
+   */
+  encodeWithSpecialTokens(text: string): number[] {
+    return this.tokenizer.encode(text, { add_special_tokens: true }).ids;
+  }
+
   decode(ids: readonly number[], options: { skipSpecialTokens?: boolean } = {}): string {
     return this.tokenizer.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? false, clean_up_tokenization_spaces: this.config.clean_up_tokenization_spaces === true });
   }

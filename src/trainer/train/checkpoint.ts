@@ -8,7 +8,7 @@ import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, saveAdapter } from '../model
 import type { LoraAdapter } from '../model/lora.ts';
 import { SafetensorsFile, writeSafetensors } from '../model/safetensors.ts';
 import { writeFolderAtomic } from './atomicFolder.ts';
-import type { MetricSums } from './trainMetrics.ts';
+import type { StageWindow } from './trainingStage.ts';
 import { writing } from './trainErrors.ts';
 
 /**
@@ -51,7 +51,9 @@ export interface TrainerState {
   weights: 'lora' | 'full';
   datasets: DatasetIdentity[];
   /** Sums of the logging window still open at this step. */
-  window: MetricSums;
+  window: StageWindow;
+  /** Input tokens trained on so far (SFT's num_tokens); absent in checkpoints of older versions. */
+  tokens_seen?: number;
   last_grad_norm: number;
   elapsed_seconds: number;
   saved_at: string;

@@ -1,8 +1,21 @@
 /**
  * Human progress on stderr, one line per logging step:
  *   step 40/200 (20%) | loss 0.5123 | acc 0.81 | margin 0.412 | 1,830 tok/s | 1m12s, ETA 4m48s
- * The JSON events on stdout carry the same numbers for programs.
+ * (an SFT run shows its token accuracy instead of reward accuracy and margin). The JSON events
+ * on stdout carry the same numbers for programs.
  */
+
+/** The stage's quality numbers after the loss: DPO's reward accuracy and margin, SFT's token accuracy. */
+function qualityParts(m: Record<string, number>, prefix: string): string[] {
+  const tokenAccuracy = m[`${prefix}mean_token_accuracy`];
+  if (tokenAccuracy !== undefined) return [`token acc ${tokenAccuracy.toFixed(3)}`];
+  const parts: string[] = [];
+  const accuracy = m[`${prefix}rewards/accuracies`];
+  const margin = m[`${prefix}rewards/margins`];
+  if (accuracy !== undefined) parts.push(`acc ${accuracy.toFixed(2)}`);
+  if (margin !== undefined) parts.push(`margin ${margin.toFixed(3)}`);
+  return parts;
+}
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?';
@@ -29,9 +42,8 @@ export function formatProgress(p: ProgressLine): string {
   const perStep = p.secondsThisProcess / Math.max(1, p.stepsThisProcess);
   const parts = [
     `step ${p.step}/${p.totalSteps} (${percent}%)`,
-    `loss ${m.loss!.toFixed(4)}`,
-    `acc ${m['rewards/accuracies']!.toFixed(2)}`,
-    `margin ${m['rewards/margins']!.toFixed(3)}`,
+    `loss ${(m.loss ?? NaN).toFixed(4)}`,
+    ...qualityParts(m, ''),
     `${Math.round(m.tokens_per_second ?? 0).toLocaleString('en-US')} tok/s`,
     `${formatDuration(p.elapsedSeconds)}, ETA ${formatDuration(perStep * (p.totalSteps - p.step))}`,
   ];
@@ -39,5 +51,5 @@ export function formatProgress(p: ProgressLine): string {
 }
 
 export function formatEval(step: number, metrics: Record<string, number>): string {
-  return `eval at step ${step} | loss ${metrics.eval_loss!.toFixed(4)} | acc ${metrics['eval_rewards/accuracies']!.toFixed(2)} | margin ${metrics['eval_rewards/margins']!.toFixed(3)}`;
+  return [`eval at step ${step}`, `loss ${(metrics.eval_loss ?? NaN).toFixed(4)}`, ...qualityParts(metrics, 'eval_')].join(' | ');
 }

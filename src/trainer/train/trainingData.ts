@@ -22,14 +22,28 @@ export interface DroppedRecord {
   promptTokens: number;
 }
 
-export interface LoadedDataset {
+/** One SFT record (or, packed, several), tokenized, cut to max_length, with the targets it trains on. */
+export interface SftExample {
+  /** 0-based record index in its file (packed: of the first record). */
+  index: number;
+  line: number;
+  inputIds: number[];
+  /** Per input token: 1 when the loss trains on it as a target. */
+  labelMask: number[];
+  /** Packed: the tokens of each record in the sequence, in order (positions restart at each). */
+  seqLengths?: number[];
+  /** Packed: the records in the sequence, as `file:line`. */
+  records?: Array<{ index: number; line: number }>;
+}
+
+export interface LoadedDataset<E = TrainingExample> {
   /** As written in the config. */
   path: string;
   resolved: string;
   weight: number;
   /** Of the file's bytes: part of the reference cache key and of the resume check. */
   sha256: string;
-  examples: TrainingExample[];
+  examples: E[];
   /** Records with errors (and file-level errors), with their line: left out. */
   skipped: SkippedRecord[];
   dropped: DroppedRecord[];
@@ -76,7 +90,7 @@ export function loadDataset(path: string, cwd: string, tokenizer: TextTokenizer,
 }
 
 /** One line per problem, `file:line:column: message [code]`, as the validate command prints them. */
-export function describeSkipped(dataset: LoadedDataset): string[] {
+export function describeSkipped(dataset: LoadedDataset<unknown>): string[] {
   return [
     ...dataset.skipped.map((s) => `${dataset.path}:${s.line}:${s.column}: ${s.index >= 0 ? `skipped record ${s.index}: ` : ''}${s.message} [${s.code}]`),
     ...dataset.dropped.map((d) => `${dataset.path}:${d.line}: dropped record ${d.index}: its prompt, cut to data.max_prompt_length, is still ${d.promptTokens} tokens, leaving no room for an answer within data.max_length`),
@@ -85,36 +99,70 @@ export function describeSkipped(dataset: LoadedDataset): string[] {
 
 const SKIPPED_LINES_SHOWN = 20;
 
-/** The training datasets (and the eval set) of a config, each record checked, reported as it loads. Both engines read data through this. */
-export function loadTrainingDatasets(config: TrainingConfig, cwd: string, tokenizer: TextTokenizer, log: (message: string, level?: 'info' | 'warning') => void): { train: LoadedDataset[]; eval: LoadedDataset | undefined } {
+/** How a stage reads one dataset file and names what it holds. */
+export interface DatasetReader<E> {
+  load(path: string, weight: number): LoadedDataset<E>;
+  /** "pairs", "records": what a usable example is called in the report. */
+  unit: string;
+  /** The report's words for records cut to the limits. */
+  truncation: string;
+}
+
+/** The training datasets (and the eval set) of a config, each record checked, reported as it loads. Both engines and both stages read data through this. */
+export function loadDatasets<E>(config: TrainingConfig, reader: DatasetReader<E>, log: (message: string, level?: 'info' | 'warning') => void): { train: LoadedDataset<E>[]; eval: LoadedDataset<E> | undefined } {
   const sources = trainSources(config);
   if (sources.length === 0) throw new TrainingSetupError('no training data: set data.train_path in the config or pass --dataset_path');
-  const report = (dataset: LoadedDataset, role: string) => {
+  const report = (dataset: LoadedDataset<E>, role: string) => {
     const lines = describeSkipped(dataset);
     for (const line of lines.slice(0, SKIPPED_LINES_SHOWN)) log(line, 'warning');
     if (lines.length > SKIPPED_LINES_SHOWN) log(`${dataset.path}: ${lines.length - SKIPPED_LINES_SHOWN} more records left out (see above)`, 'warning');
-    const parts = [`${dataset.examples.length} pairs`];
+    const parts = [`${dataset.examples.length} ${reader.unit}`];
     if (dataset.skipped.length) parts.push(`${dataset.skipped.length} skipped for errors`);
     if (dataset.dropped.length) parts.push(`${dataset.dropped.length} dropped (prompt, after max_prompt_length, leaves no room for an answer within max_length ${config.data.max_length})`);
-    if (dataset.truncated) parts.push(`${dataset.truncated} truncated to max_length ${config.data.max_length} / max_prompt_length ${config.data.max_prompt_length} (${config.data.truncation_mode})`);
+    if (dataset.truncated) parts.push(`${dataset.truncated} ${reader.truncation}`);
     log(`${role} data ${dataset.path}${sources.length > 1 && role === 'training' ? ` (weight ${dataset.weight})` : ''}: ${parts.join(', ')}`);
   };
   const train = sources.map((s) => {
-    const dataset = loadDataset(s.path, cwd, tokenizer, config.data, s.weight);
+    const dataset = reader.load(s.path, s.weight);
     report(dataset, 'training');
     return dataset;
   });
-  if (train.every((d) => d.examples.length === 0)) throw new TrainingSetupError(`no usable training pairs in ${train.map((d) => d.path).join(', ')} (see the records reported above)`);
-  let evalSet: LoadedDataset | undefined;
+  if (train.every((d) => d.examples.length === 0)) {
+    const stageHint = stageMismatch(train, config.training.stage);
+    throw new TrainingSetupError(`no usable training ${reader.unit} in ${train.map((d) => d.path).join(', ')} (${stageHint ?? 'see the records reported above'})`);
+  }
+  let evalSet: LoadedDataset<E> | undefined;
   if (config.data.eval_path !== undefined) {
-    evalSet = loadDataset(config.data.eval_path, cwd, tokenizer, config.data);
+    evalSet = reader.load(config.data.eval_path, 1);
     report(evalSet, 'eval');
   }
   return { train, eval: evalSet };
 }
 
+/** When every record was skipped for being the other stage's data: say so, with the key to change. */
+function stageMismatch(train: ReadonlyArray<LoadedDataset<unknown>>, stage: TrainingConfig['training']['stage']): string | undefined {
+  const skipped = train.flatMap((d) => d.skipped);
+  if (skipped.length === 0) return undefined;
+  if (stage === 'dpo' && skipped.every((s) => s.code === 'sft-record')) return 'these are SFT records (instruction/output, prompt/completion, messages or text): set training.stage: sft to fine-tune on them, or give DPO preference pairs';
+  if (stage === 'sft' && skipped.every((s) => s.code === 'preference-record')) return 'these are preference pairs: training.stage sft needs instruction/output, prompt/completion, messages or text records; train pairs with training.stage: dpo';
+  return undefined;
+}
+
+/** The DPO datasets of a config: pairs, tokenized as TRL's DPO trainer does. */
+export function loadTrainingDatasets(config: TrainingConfig, cwd: string, tokenizer: TextTokenizer, log: (message: string, level?: 'info' | 'warning') => void): { train: LoadedDataset[]; eval: LoadedDataset | undefined } {
+  return loadDatasets(
+    config,
+    {
+      load: (path, weight) => loadDataset(path, cwd, tokenizer, config.data, weight),
+      unit: 'pairs',
+      truncation: `truncated to max_length ${config.data.max_length} / max_prompt_length ${config.data.max_prompt_length} (${config.data.truncation_mode})`,
+    },
+    log,
+  );
+}
+
 /** A resumed run must see the data its checkpoint planned its batches on (same files, same bytes). */
-export function assertSameTrainingData(saved: ReadonlyArray<{ sha256: string }>, train: readonly LoadedDataset[], checkpointDir: string): void {
+export function assertSameTrainingData(saved: ReadonlyArray<{ sha256: string }>, train: ReadonlyArray<LoadedDataset<unknown>>, checkpointDir: string): void {
   const changed = train.filter((d, i) => saved[i]?.sha256 !== d.sha256).map((d) => d.path);
   if (changed.length > 0 || saved.length !== train.length)
     throw new TrainingSetupError(`the training data changed since ${checkpointDir} (${changed.join(', ') || 'a different number of files'}): the batches of the remaining steps would not be the ones planned. Restore the data, or start a new run in another output_dir.`);

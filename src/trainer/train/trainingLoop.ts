@@ -8,13 +8,12 @@ import { saveAdapter } from '../model/adapterFolder.ts';
 import { writeSafetensors } from '../model/safetensors.ts';
 import { writeFolderAtomic } from './atomicFolder.ts';
 import { saveCheckpoint, TRAINER_STATE_FORMAT, type TrainerState } from './checkpoint.ts';
-import { accumulateGradients, microBatchEval, microBatchGradients } from './dpoStep.ts';
+import { accumulateGradients } from './dpoStep.ts';
 import { FINAL_DIR } from './outputDir.ts';
 import { formatEval, formatProgress } from './progressPrinter.ts';
-import { addMicroBatch, emptySums, metricsOf, type MicroBatchStats } from './trainMetrics.ts';
 import { NonFiniteLossError, writing } from './trainErrors.ts';
 import { MODEL_SIDE_FILES, type RunOutput, type TrainingSession } from './trainingSession.ts';
-import type { TrainingExample } from './trainingData.ts';
+import type { SftExample, TrainingExample } from './trainingData.ts';
 
 export interface LoopEnd {
   status: 'completed' | 'stopped';
@@ -28,11 +27,18 @@ export interface LoopEnd {
 const now = () => new Date().toISOString();
 const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
 
-function recordsOf(session: TrainingSession, examples: readonly TrainingExample[]): string {
-  const where = new Map<TrainingExample, string>();
-  for (const d of session.train) for (const e of d.examples) where.set(e, `${d.path}:${e.line}`);
-  const shown = examples.slice(0, 8).map((e) => where.get(e) ?? `record ${e.index}`);
-  return shown.join(', ') + (examples.length > 8 ? `, … (${examples.length} pairs)` : '');
+type AnyExample = TrainingExample | SftExample;
+
+/** `file:line` of each record of the examples (a packed sequence names each record in it). */
+function recordsOf(session: TrainingSession, examples: readonly AnyExample[]): string {
+  const where = new Map<AnyExample, string>();
+  for (const d of session.train) for (const e of d.examples) where.set(e, d.path);
+  const names = examples.flatMap((e) => {
+    const path = where.get(e);
+    const records = 'records' in e && e.records ? e.records : [e];
+    return records.map((r) => (path ? `${path}:${r.line}` : `record ${r.index}`));
+  });
+  return names.slice(0, 8).join(', ') + (names.length > 8 ? `, … (${names.length} records)` : '');
 }
 
 function trainerState(session: TrainingSession, elapsedSeconds: number): TrainerState {
@@ -51,6 +57,7 @@ function trainerState(session: TrainingSession, elapsedSeconds: number): Trainer
     weights: session.adapter ? 'lora' : 'full',
     datasets: session.train.map((d) => ({ path: d.path, sha256: d.sha256, examples: d.examples.length })),
     window: { ...session.window },
+    tokens_seen: session.tokensSeen,
     last_grad_norm: session.lastGradNorm,
     elapsed_seconds: elapsedSeconds,
     saved_at: now(),
@@ -88,12 +95,10 @@ function writeFinal(session: TrainingSession): string {
 /** Eval metrics over the whole eval set, TRL's names prefixed with `eval_`. */
 export function evaluate(session: TrainingSession, beta: number): Record<string, number> {
   const started = performance.now();
-  const sums = emptySums();
   const examples = session.eval?.examples ?? [];
-  const size = session.config.training.batch_size;
-  for (let i = 0; i < examples.length; i += size) addMicroBatch(sums, microBatchEval(session.ctx, examples.slice(i, i + size), beta));
+  const metrics = session.stage.evaluate(examples, session.config.training.batch_size, beta, session.tokensSeen);
   const seconds = (performance.now() - started) / 1000;
-  return { ...metricsOf(sums, 'eval_'), eval_runtime: seconds, eval_samples_per_second: examples.length / Math.max(seconds, 1e-9) };
+  return { ...metrics, eval_runtime: seconds, eval_samples_per_second: examples.length / Math.max(seconds, 1e-9) };
 }
 
 /**
@@ -118,23 +123,23 @@ export async function trainLoop(session: TrainingSession, out: RunOutput, signal
     const stepStarted = performance.now();
     const lr = learningRateAt(step - 1, schedule);
     const beta = scheduledBeta(config.dpo.beta, config.dpo.beta_end, step - 1, steps.totalSteps);
-    const microBatches = steps.microBatches(step);
-    const stats: MicroBatchStats[] = [];
+    const microBatches = steps.microBatches(step).map((refs) => refs.map((r) => session.train[r.dataset]!.examples[r.record]!));
+    const scales = session.stage.scales(microBatches);
+    const stats: unknown[] = [];
     let grads: Map<string, tf.Tensor> | undefined;
     let norm: number;
     try {
-      for (const [i, refs] of microBatches.entries()) {
-        const examples = refs.map((r) => session.train[r.dataset]!.examples[r.record]!);
-        const result = microBatchGradients(session.ctx, examples, beta, 1 / microBatches.length);
+      for (const [i, examples] of microBatches.entries()) {
+        const result = session.stage.microBatch(examples, beta, scales[i]!);
         grads = accumulateGradients(grads, result.grads);
-        if (!Number.isFinite(result.stats.loss))
-          throw new NonFiniteLossError(`the loss is ${result.stats.loss} at step ${step}, micro-batch ${i + 1} of ${microBatches.length} (records ${recordsOf(session, examples)}); the update was not applied`, step);
+        if (!Number.isFinite(result.loss))
+          throw new NonFiniteLossError(`the loss is ${result.loss} at step ${step}, micro-batch ${i + 1} of ${microBatches.length} (records ${recordsOf(session, examples)}); the update was not applied`, step);
         stats.push(result.stats);
       }
       const clipped = clipByGlobalNorm(grads!, t.max_grad_norm);
       norm = clipped.norm;
       try {
-        if (!Number.isFinite(norm)) throw new NonFiniteLossError(`the gradient norm is ${norm} at step ${step} (records ${recordsOf(session, microBatches.flat().map((r) => session.train[r.dataset]!.examples[r.record]!))}); the update was not applied`, step);
+        if (!Number.isFinite(norm)) throw new NonFiniteLossError(`the gradient norm is ${norm} at step ${step} (records ${recordsOf(session, microBatches.flat())}); the update was not applied`, step);
         session.optimizer.step(clipped.grads, lr);
       } finally {
         if (clipped.grads !== grads) tf.dispose([...clipped.grads.values()]);
@@ -144,9 +149,8 @@ export async function trainLoop(session: TrainingSession, out: RunOutput, signal
     }
     // The step counts from here on: its update is in the weights.
     const seconds = (performance.now() - stepStarted) / 1000;
-    for (const s of stats) addMicroBatch(session.window, s);
-    session.window.steps++;
-    session.window.seconds += seconds;
+    session.stage.addStep(session.window, stats, seconds);
+    for (const s of stats) session.tokensSeen += session.stage.tokensOf(s);
     session.step = step;
     session.lastGradNorm = norm;
     stepsHere++;
@@ -155,10 +159,10 @@ export async function trainLoop(session: TrainingSession, out: RunOutput, signal
     if (step % t.logging_steps === 0 || step === steps.totalSteps) {
       const w = session.window;
       const metrics: Record<string, number> = {
-        ...metricsOf(w),
+        ...session.stage.metrics(w, session.tokensSeen),
         grad_norm: norm,
         learning_rate: lr,
-        ...(config.dpo.beta_end !== undefined ? { beta } : {}),
+        ...(session.stage.kind === 'dpo' && config.dpo.beta_end !== undefined ? { beta } : {}),
         epoch: steps.epochAfter(step),
         step,
         tokens_per_second: w.tokens / Math.max(w.seconds, 1e-9),
@@ -166,7 +170,7 @@ export async function trainLoop(session: TrainingSession, out: RunOutput, signal
       };
       out.events.emit({ type: 'metrics', step, time: now(), metrics });
       out.progress(formatProgress({ step, totalSteps: steps.totalSteps, metrics, elapsedSeconds: elapsed(), stepsThisProcess: stepsHere, secondsThisProcess: secondsHere }));
-      session.window = emptySums();
+      session.window = session.stage.emptyWindow();
     }
     const evalDue = session.eval !== undefined && (t.eval_steps !== undefined ? step % t.eval_steps === 0 : steps.endsEpoch(step) || step === steps.totalSteps);
     if (evalDue) {

@@ -17,15 +17,15 @@ import { removeStaleTemps } from './atomicFolder.ts';
 import { readOptimizerTensors, scanCheckpoints, type TrainerState } from './checkpoint.ts';
 import { configHash } from './configHash.ts';
 import { chooseResumePoint, newRunId } from './resumePoint.ts';
-import type { StepContext } from './dpoStep.ts';
 import { claimOutputDir, METRICS_FILE, trimMetricsAfter, type EventSink } from './outputDir.ts';
 import { scorePairs } from './reference.ts';
 import { resolveModelFolder } from './modelFolderPath.ts';
 import { setUpReference } from './referenceSetup.ts';
 import { planSteps, type StepPlan } from './stepPlan.ts';
-import { emptySums, type MetricSums } from './trainMetrics.ts';
 import { TrainingSetupError } from './trainErrors.ts';
-import { assertSameTrainingData, loadTrainingDatasets, type LoadedDataset, type TrainingExample } from './trainingData.ts';
+import { assertSameTrainingData, loadTrainingDatasets, type LoadedDataset, type SftExample, type TrainingExample } from './trainingData.ts';
+import { loadSftDatasets } from './sftData.ts';
+import { dpoStage, sftStage, type StageWindow, type TrainingStage } from './trainingStage.ts';
 
 /** How a run talks while it sets up and trains: events (stdout + metrics.jsonl) and human lines (stderr). */
 export interface RunOutput {
@@ -60,19 +60,24 @@ export interface TrainingSession {
   backend: string;
   configHash: string;
   tokenizer: TextTokenizer;
-  train: LoadedDataset[];
-  eval: LoadedDataset | undefined;
+  train: Array<LoadedDataset<TrainingExample | SftExample>>;
+  eval: LoadedDataset<TrainingExample | SftExample> | undefined;
   steps: StepPlan;
   policy: CausalLM;
   adapter: LoraAdapter | undefined;
-  ctx: StepContext;
+  /** The loss and metrics of the run's stage (DPO or SFT). */
+  stage: TrainingStage;
+  /** DPO: the frozen reference the loss compares against. */
+  reference: { kind: string; description: string } | undefined;
   optimizer: AdamW;
   random: SeededRandom;
   quantization: QuantizationSummary | undefined;
   resumedFrom: { dir: string; state: TrainerState } | undefined;
   /** Steps done, the open logging window, wall-clock seconds of earlier processes, the last gradient norm. */
   step: number;
-  window: MetricSums;
+  window: StageWindow;
+  /** Input tokens trained on so far (SFT's num_tokens). */
+  tokensSeen: number;
   elapsedBefore: number;
   lastGradNorm: number;
   dispose(): void;
@@ -135,7 +140,8 @@ export async function setUpTraining(options: TrainOptions, out: RunOutput): Prom
   const modelPath = await resolveModelFolder(cwd, config.model.name, 'model.name', { ...(config.model.revision ? { revision: config.model.revision } : {}), log: (line) => out.log(line) });
   const memory = checkMemory(config, modelPath, tfjsTarget(backend.name), (line) => out.log(line));
   const tokenizer = TextTokenizer.fromFolder(modelPath);
-  const { train, eval: evalSet } = loadTrainingDatasets(config, cwd, tokenizer, out.log);
+  const sft = config.training.stage === 'sft';
+  const { train, eval: evalSet } = sft ? loadSftDatasets(config, cwd, tokenizer, out.log) : loadTrainingDatasets(config, cwd, tokenizer, out.log);
   if (resumedFrom) assertSameTrainingData(resumedFrom.state.datasets, train, resumedFrom.dir);
   const steps = planSteps(
     train.map((d) => d.examples.length),
@@ -153,7 +159,8 @@ export async function setUpTraining(options: TrainOptions, out: RunOutput): Prom
     dataset: train.map((d) => d.path),
     outputDir,
     backend: backend.name,
-    lossType: config.dpo.loss_type,
+    lossType: sft ? 'sft' : config.dpo.loss_type,
+    stage: config.training.stage,
     totalSteps: steps.totalSteps,
     ...(resumedFrom ? { resumedFromStep: resumedFrom.state.global_step } : {}),
     config: config as unknown as Record<string, unknown>,
@@ -177,8 +184,11 @@ export async function setUpTraining(options: TrainOptions, out: RunOutput): Prom
     if (tokenizer.vocabSize > policy.config.vocabSize) out.log(`the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${policy.config.vocabSize} embeddings`, 'warning');
 
     let quantization: QuantizationSummary | undefined;
-    if (quantize) {
-      const sample = train.flatMap((d) => d.examples).slice(0, DRIFT_PAIRS);
+    if (quantize && sft) {
+      const q = quantizeModel(policy, config.quantization.bits);
+      out.log(`quantized ${q.tensors} frozen linear weights to ${q.bits} bits with per-channel scales: ${mb(q.floatBytes)} → ${mb(q.quantizedBytes)} (saved ${mb(q.savedBytes)}, ${((100 * q.savedBytes) / q.floatBytes).toFixed(0)}%)`);
+    } else if (quantize) {
+      const sample = (train as LoadedDataset[]).flatMap((d) => d.examples).slice(0, DRIFT_PAIRS);
       quantization = quantizeWithDrift(policy, config.quantization.bits, sample, tokenizer.padTokenId);
       const q = quantization;
       out.log(
@@ -214,9 +224,13 @@ export async function setUpTraining(options: TrainOptions, out: RunOutput): Prom
       out.log(`full fine-tuning: all ${[...trainables.values()].reduce((n, v) => n + v.size, 0).toLocaleString('en-US')} parameters train`);
     }
 
-    const reference = await setUpReference(config, { cwd, outputDir, modelPath, policy, tokenizer, datasets: [...train, ...(evalSet ? [evalSet] : [])], quantize, fresh: !resumedFrom }, out);
-    disposers.push(() => reference.dispose());
-    out.log(`reference: ${reference.description}`);
+    let reference: Awaited<ReturnType<typeof setUpReference>> | undefined;
+    if (!sft) {
+      reference = await setUpReference(config, { cwd, outputDir, modelPath, policy, tokenizer, datasets: [...train, ...(evalSet ? [evalSet] : [])] as LoadedDataset[], quantize, fresh: !resumedFrom }, out);
+      const held = reference;
+      disposers.push(() => held.dispose());
+      out.log(`reference: ${reference.description}`);
+    }
 
     const optimizer = new AdamW(trainables, { weightDecay: config.training.weight_decay });
     disposers.push(() => optimizer.dispose());
@@ -230,19 +244,21 @@ export async function setUpTraining(options: TrainOptions, out: RunOutput): Prom
       out.log(`resumed from ${resumedFrom.dir} at step ${resumedFrom.state.global_step} of ${steps.totalSteps}`);
     }
 
-    const ctx: StepContext = {
-      policy,
-      trainables,
-      padTokenId: tokenizer.padTokenId,
-      reference,
-      loss: {
-        lossType: config.dpo.loss_type,
-        labelSmoothing: config.dpo.label_smoothing,
-        simpoGamma: config.dpo.simpo_gamma,
-        rpoAlpha: config.dpo.rpo_alpha,
-        lengthNormalize: config.dpo.length_normalize,
-      },
-    };
+    const stage = reference
+      ? dpoStage({
+          policy,
+          trainables,
+          padTokenId: tokenizer.padTokenId,
+          reference,
+          loss: {
+            lossType: config.dpo.loss_type,
+            labelSmoothing: config.dpo.label_smoothing,
+            simpoGamma: config.dpo.simpo_gamma,
+            rpoAlpha: config.dpo.rpo_alpha,
+            lengthNormalize: config.dpo.length_normalize,
+          },
+        })
+      : sftStage({ policy, trainables, padTokenId: tokenizer.padTokenId }, config.sft.packing);
     return {
       config,
       cwd,
@@ -257,13 +273,15 @@ export async function setUpTraining(options: TrainOptions, out: RunOutput): Prom
       steps,
       policy,
       adapter,
-      ctx,
+      stage,
+      reference: reference ? { kind: reference.kind, description: reference.description } : undefined,
       optimizer,
       random,
       quantization,
       resumedFrom,
       step: resumedFrom?.state.global_step ?? 0,
-      window: resumedFrom?.state.window ?? emptySums(),
+      window: resumedFrom?.state.window ?? stage.emptyWindow(),
+      tokensSeen: resumedFrom?.state.tokens_seen ?? 0,
       elapsedBefore: resumedFrom?.state.elapsed_seconds ?? 0,
       lastGradNorm: resumedFrom?.state.last_grad_norm ?? 0,
       dispose: () => {
