@@ -29,7 +29,7 @@ class ProtocolCallback(TrainerCallback):
         self.window_start = time.monotonic()
         self.window_tokens_before: float | None = None
         self.has_eval = spec.eval_records is not None
-        self.eval_every = spec.dpo_args.get("eval_steps")
+        self.eval_every = spec.trainer_args.get("eval_steps")
         self.explicit_eval_steps = spec.config.get("training", {}).get("eval_steps") is not None
 
     def elapsed(self) -> float:

@@ -23,6 +23,32 @@ def read_records(path: str) -> tuple[list[dict[str, list[int]]], list[str]]:
     return records, sources
 
 
+def read_sft_records(path: str) -> tuple[list[dict[str, object]], list[str]]:
+    """SFT records as SFTTrainer takes them already tokenized (input_ids, completion_mask), with
+    the training file each came from (`dataset`) and where (`file:line`)."""
+    records = []
+    sources = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                record = json.loads(line)
+                records.append({"input_ids": record["input_ids"], "completion_mask": record["completion_mask"], "dataset": record["dataset"]})
+                sources.append(record.get("source", "?"))
+    return records, sources
+
+
+def planned_packing_mismatch(packed_input_ids: list[list[int]], planned_rows: list[list[int]], record_input_ids: list[list[int]]) -> str | None:
+    """Why TRL's packed sequences are not the ones planned on the TypeScript side, or None when
+    they are: both engines must train the same sequences in the same order."""
+    if len(packed_input_ids) != len(planned_rows):
+        return f"TRL packed {len(packed_input_ids)} sequences, {len(planned_rows)} were planned"
+    for row, (ids, planned) in enumerate(zip(packed_input_ids, planned_rows)):
+        expected = [token for index in planned for token in record_input_ids[index]]
+        if list(ids) != expected:
+            return f"sequence {row} differs from the plan (records {planned})"
+    return None
+
+
 def records_of_step(epoch_orders: list[list[int]], steps_per_epoch: int, examples_per_step: int, step: int) -> list[int]:
     """The records an optimizer step (1-based) trains on, from the plan."""
     if not epoch_orders or steps_per_epoch <= 0:

@@ -1,4 +1,4 @@
-"""One training run of the TRL engine: load, train with DPOTrainer, report, save."""
+"""One training run of the TRL engine: load, train with DPOTrainer or SFTTrainer, report, save."""
 
 from __future__ import annotations
 
@@ -80,6 +80,48 @@ def _build_trainer_class() -> type:
     return StudioDPOTrainer
 
 
+def _build_sft_trainer_class() -> type:
+    import torch
+    from datasets import concatenate_datasets
+    from trl import SFTTrainer
+
+    from .data import PlanSampler, planned_packing_mismatch
+
+    class StudioSFTTrainer(SFTTrainer):  # type: ignore[misc]
+        """SFTTrainer on records already tokenized by DPO Studio (input ids and completion mask).
+        TRL builds the labels and, with packing, packs each training file on its own, as the
+        plan did; the packed sequences must be the planned ones. Batches follow the plan's order,
+        and the first non-finite loss stops the run."""
+
+        def __init__(self, *args: Any, epoch_orders: list[list[int]], name_records: Any, planned_rows: dict[str, tuple[list[list[int]], list[list[int]]]], **kwargs: Any) -> None:
+            self.epoch_orders = epoch_orders
+            self.name_records = name_records
+            self.planned_rows = planned_rows
+            super().__init__(*args, **kwargs)
+
+        def _prepare_dataset(self, dataset: Any, processing_class: Any, args: Any, packing: bool, formatting_func: Any, dataset_name: str) -> Any:
+            files = sorted(set(dataset["dataset"]))
+            parts = [dataset.filter(lambda record, d=d: record["dataset"] == d).remove_columns("dataset") for d in files]
+            prepared = concatenate_datasets([super(StudioSFTTrainer, self)._prepare_dataset(part, processing_class, args, packing, formatting_func, dataset_name) for part in parts])
+            if packing and dataset_name in self.planned_rows:
+                rows, record_ids = self.planned_rows[dataset_name]
+                mismatch = planned_packing_mismatch(prepared["input_ids"], rows, record_ids)
+                if mismatch is not None:
+                    raise SetupError(f"TRL's packing of the {dataset_name} data is not the one planned ({mismatch}); the engines would train different sequences")
+            return prepared
+
+        def _get_train_sampler(self, train_dataset: Any = None) -> Any:
+            return PlanSampler(self.epoch_orders)
+
+        def training_step(self, model: Any, inputs: Any, num_items_in_batch: Any = None) -> Any:
+            loss = super().training_step(model, inputs, num_items_in_batch)
+            if not bool(torch.isfinite(loss).all()):
+                raise NonFiniteLoss(self.state.global_step + 1, self.name_records(self.state.global_step + 1))
+            return loss
+
+    return StudioSFTTrainer
+
+
 def run(spec_path: str) -> int:
     protocol.claim_stdout()
     rank, world = _rank()
@@ -103,10 +145,10 @@ def run(spec_path: str) -> int:
         from datasets import Dataset
         from transformers import AutoModelForCausalLM, AutoTokenizer
         from transformers.trainer_callback import PrinterCallback
-        from trl import DPOConfig
+        from trl import DPOConfig, SFTConfig
 
         from .callbacks import ProtocolCallback
-        from .data import read_records, records_of_step
+        from .data import read_records, read_sft_records, records_of_step
         from .environment import devices, library_versions
 
         cuda = torch.cuda.is_available()
@@ -121,7 +163,8 @@ def run(spec_path: str) -> int:
             "dataset": spec.datasets,
             "outputDir": spec.output_dir,
             "backend": f"trl {trl.__version__}, torch {torch.__version__} ({'cuda' if cuda else 'mps' if found['mps'] else 'cpu'})",
-            "lossType": spec.config["dpo"]["loss_type"],
+            "lossType": "sft" if spec.stage == "sft" else spec.config["dpo"]["loss_type"],
+            "stage": spec.stage,
             "totalSteps": spec.total_steps,
             **({"resumedFromStep": spec.resumed_from_step} if spec.resumed_from_step is not None else {}),
             "config": spec.config,
@@ -136,7 +179,7 @@ def run(spec_path: str) -> int:
             raise SetupError(f"quantization.bits {spec.quantization_bits} needs a CUDA GPU (bitsandbytes); this machine has none. Turn quantization off, or train on a GPU machine.")
         # TRL wraps the model in PEFT before the Trainer seeds anything: without this, the LoRA A
         # matrices (and so every step after the first) would differ from run to run.
-        transformers.set_seed(int(spec.dpo_args.get("seed", 42)))
+        transformers.set_seed(int(spec.trainer_args.get("seed", 42)))
         load_kwargs: dict[str, Any] = {"dtype": torch.float32}
         if spec.quantization_bits is not None:
             from transformers import BitsAndBytesConfig
@@ -156,15 +199,23 @@ def run(spec_path: str) -> int:
         elif spec.lora_args is not None and not spec.use_peft_for_reference:
             ref_model = AutoModelForCausalLM.from_pretrained(spec.model_path, **load_kwargs)
 
-        dpo_args = dict(spec.dpo_args)
-        dpo_args["use_cpu"] = not cuda and not found["mps"]
+        trainer_args = dict(spec.trainer_args)
+        trainer_args["use_cpu"] = not cuda and not found["mps"]
         if world > 1 and not cuda:
-            dpo_args["ddp_backend"] = "gloo"
+            trainer_args["ddp_backend"] = "gloo"
         os.environ.setdefault("TENSORBOARD_LOGGING_DIR", os.path.join(spec.output_dir, "tensorboard"))
-        args = DPOConfig(**dpo_args)
-        train_records, sources = read_records(spec.train_records)
+        sft = spec.stage == "sft"
+        args = SFTConfig(**trainer_args) if sft else DPOConfig(**trainer_args)
+        if sft:
+            train_records, sources = read_sft_records(spec.train_records)
+            eval_records = read_sft_records(spec.eval_records)[0] if spec.eval_records else None
+        else:
+            train_records, sources = read_records(spec.train_records)
+            eval_records = read_records(spec.eval_records)[0] if spec.eval_records else None
         train_dataset = Dataset.from_list(train_records)
-        eval_dataset = Dataset.from_list(read_records(spec.eval_records)[0]) if spec.eval_records else None
+        eval_dataset = Dataset.from_list(eval_records) if eval_records is not None else None
+        # What each trained row holds: one record, or (packed) the records planned into it.
+        row_sources = [[sources[i] for i in row] for row in spec.packed_train_rows] if spec.packed_train_rows is not None else [[source] for source in sources]
         peft_config = peft.LoraConfig(**spec.lora_args) if spec.lora_args is not None else None
 
         def agree(local: bool) -> bool:
@@ -175,29 +226,26 @@ def run(spec_path: str) -> int:
             return bool(flag.item() > 0)
 
         callback = ProtocolCallback(spec, stop, is_main, agree)
-        examples_per_step = int(dpo_args["per_device_train_batch_size"]) * world * int(dpo_args["gradient_accumulation_steps"])
+        examples_per_step = int(trainer_args["per_device_train_batch_size"]) * world * int(trainer_args["gradient_accumulation_steps"])
 
         def name_records(step: int) -> list[str]:
-            return [sources[i] for i in records_of_step(spec.epoch_orders, spec.steps_per_epoch, examples_per_step, step) if i < len(sources)]
+            return [source for i in records_of_step(spec.epoch_orders, spec.steps_per_epoch, examples_per_step, step) if i < len(row_sources) for source in row_sources[i]]
 
-        trainer_class = _build_trainer_class()
-        trainer = trainer_class(
-            model=model,
-            ref_model=ref_model,
-            args=args,
-            train_dataset=train_dataset,
-            eval_dataset=eval_dataset,
-            processing_class=tokenizer,
-            peft_config=peft_config,
-            callbacks=[callback],
-            epoch_orders=spec.epoch_orders,
-            name_records=name_records,
-        )
+        common = dict(model=model, args=args, train_dataset=train_dataset, eval_dataset=eval_dataset, processing_class=tokenizer, peft_config=peft_config, callbacks=[callback], epoch_orders=spec.epoch_orders, name_records=name_records)
+        if sft:
+            planned: dict[str, tuple[list[list[int]], list[list[int]]]] = {}
+            if spec.packed_train_rows is not None:
+                planned["train"] = (spec.packed_train_rows, [r["input_ids"] for r in train_records])
+            if spec.packed_eval_rows is not None and eval_records is not None:
+                planned["eval"] = (spec.packed_eval_rows, [r["input_ids"] for r in eval_records])
+            trainer = _build_sft_trainer_class()(**common, planned_rows=planned)
+        else:
+            trainer = _build_trainer_class()(**common, ref_model=ref_model)
         # transformers prints every log dict when tqdm is off; our progress lines already say it, once.
         trainer.remove_callback(PrinterCallback)
         if is_main:
             trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
-            protocol.log(f"TRL {trl.__version__} DPOTrainer, transformers {transformers.__version__}, peft {peft.__version__}, accelerate {accelerate.__version__}; {world} process{'es' if world > 1 else ''} on {', '.join(device_names)}; {trainable:,} trainable parameters")
+            protocol.log(f"TRL {trl.__version__} {'SFTTrainer' if sft else 'DPOTrainer'}, transformers {transformers.__version__}, peft {peft.__version__}, accelerate {accelerate.__version__}; {world} process{'es' if world > 1 else ''} on {', '.join(device_names)}; {trainable:,} trainable parameters")
         started_training = True
         trainer.train(resume_from_checkpoint=spec.resume_from_checkpoint)
         step = trainer.state.global_step

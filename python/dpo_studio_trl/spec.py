@@ -24,10 +24,11 @@ class RunSpec:
     epoch_orders: list[list[int]]
     steps_per_epoch: int
     total_steps: int
-    dpo_args: dict[str, Any]
+    trainer_args: dict[str, Any]
     config: dict[str, Any]
     datasets: list[str]
     stop_file: str
+    stage: str = "dpo"
     lora_args: dict[str, Any] | None = None
     quantization_bits: int | None = None
     eval_records: str | None = None
@@ -37,9 +38,12 @@ class RunSpec:
     resumed_from_step: int | None = None
     supervisor_pid: int | None = None
     state: dict[str, Any] = field(default_factory=dict)
+    # SFT with packing: the sequences planned on the TypeScript side, as lists of record lines.
+    packed_train_rows: list[list[int]] | None = None
+    packed_eval_rows: list[list[int]] | None = None
 
 
-_REQUIRED = ("run_id", "model_name", "model_path", "output_dir", "engine_dir", "train_records", "epoch_orders", "steps_per_epoch", "total_steps", "dpo_args", "config", "datasets", "stop_file")
+_REQUIRED = ("run_id", "model_name", "model_path", "output_dir", "engine_dir", "train_records", "epoch_orders", "steps_per_epoch", "total_steps", "trainer_args", "config", "datasets", "stop_file")
 
 
 def load_spec(path: str) -> RunSpec:

@@ -29,7 +29,7 @@ def spec_dict(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
         "epoch_orders": [[2, 0, 1], [1, 2, 0]],
         "steps_per_epoch": 3,
         "total_steps": 6,
-        "dpo_args": {"eval_steps": 3},
+        "trainer_args": {"eval_steps": 3},
         "config": {"dpo": {"loss_type": "sigmoid"}, "training": {}},
         "datasets": ["train.jsonl"],
         "stop_file": str(tmp_path / "stop"),

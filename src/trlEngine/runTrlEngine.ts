@@ -16,7 +16,9 @@ import { claimOutputDir, trimMetricsAfter, writeRunFile, type EventSink } from '
 import { formatEval, formatProgress } from '../trainer/train/progressPrinter.ts';
 import { planSteps } from '../trainer/train/stepPlan.ts';
 import { TrainingSetupError } from '../trainer/train/trainErrors.ts';
-import { assertSameTrainingData, loadTrainingDatasets, type LoadedDataset } from '../trainer/train/trainingData.ts';
+import { assertSameTrainingData, loadDatasets, loadTrainingDatasets, type LoadedDataset, type SftExample } from '../trainer/train/trainingData.ts';
+import { loadSftDataset, packDataset } from '../trainer/train/sftData.ts';
+import { describePacking } from '../core/training/packing.ts';
 import type { TrainResult } from '../trainer/train/runTraining.ts';
 import type { RunOutput, TrainOptions } from '../trainer/train/trainingSession.ts';
 import { checkMemory, trlTarget } from '../trainer/train/memoryCheck.ts';
@@ -48,6 +50,73 @@ function recordsJsonl(datasets: readonly LoadedDataset[]): string {
   // `source` is how the runner names a record in an error (file:line), as the tfjs engine does.
   for (const dataset of datasets) for (const e of dataset.examples) lines.push(JSON.stringify({ prompt_ids: e.promptIds, chosen_ids: e.chosenIds, rejected_ids: e.rejectedIds, source: `${dataset.path}:${e.line}` }));
   return lines.join('\n') + '\n';
+}
+
+/** SFT records for SFTTrainer: input ids and completion mask, and which file each came from (TRL packs each file apart, as here). */
+function sftRecordsJsonl(datasets: ReadonlyArray<LoadedDataset<SftExample>>): string {
+  const lines: string[] = [];
+  datasets.forEach((dataset, d) => {
+    for (const e of dataset.examples) lines.push(JSON.stringify({ input_ids: e.inputIds, completion_mask: e.labelMask, dataset: d, source: `${dataset.path}:${e.line}` }));
+  });
+  return lines.join('\n') + '\n';
+}
+
+interface StageData {
+  /** Examples per training file, as the plan counts them (packed sequences when packing). */
+  sizes: number[];
+  train: Array<LoadedDataset<unknown>>;
+  eval: LoadedDataset<unknown> | undefined;
+  /** Writes the records files; returns what the spec says of them. */
+  write(engineDir: string): Record<string, unknown>;
+}
+
+/**
+ * The run's data as the TRL engine takes it: DPO pairs tokenized and truncated here; SFT records
+ * tokenized here and, with packing, packed by TRL, which must make the sequences planned here
+ * from the same rule (the spec carries them; the runner refuses a difference).
+ */
+function stageData(config: TrainOptions['config'], cwd: string, tokenizer: TextTokenizer, out: RunOutput): StageData {
+  if (config.training.stage !== 'sft') {
+    const { train, eval: evalSet } = loadTrainingDatasets(config, cwd, tokenizer, out.log);
+    return {
+      sizes: train.map((d) => d.examples.length),
+      train,
+      eval: evalSet,
+      write(engineDir) {
+        const trainRecords = join(engineDir, 'train-records.jsonl');
+        writeFileAtomic(trainRecords, recordsJsonl(train));
+        const evalRecords = evalSet ? join(engineDir, 'eval-records.jsonl') : undefined;
+        if (evalRecords && evalSet) writeFileAtomic(evalRecords, recordsJsonl([evalSet]));
+        return { train_records: trainRecords, ...(evalRecords ? { eval_records: evalRecords } : {}) };
+      },
+    };
+  }
+  const { train, eval: evalSet } = loadDatasets(config, { load: (path, weight) => loadSftDataset(path, cwd, tokenizer, config, weight), unit: 'records', truncation: `cut to max_length ${config.data.max_length}` }, out.log);
+  // Packed rows, by record index within all files' records in order (the records file's lines).
+  const packedRows = (datasets: ReadonlyArray<LoadedDataset<SftExample>>, role: string) => {
+    let offset = 0;
+    return datasets.flatMap((dataset) => {
+      const packed = packDataset(dataset, config.data.max_length);
+      out.log(`${role} data ${dataset.path}: ${describePacking(packed.report, config.data.max_length)}`);
+      const line = new Map(dataset.examples.map((e, i) => [e.index, offset + i]));
+      offset += dataset.examples.length;
+      return [packed.dataset.examples.map((row) => row.records!.map((r) => line.get(r.index)!))];
+    });
+  };
+  const trainRows = config.sft.packing ? packedRows(train, 'training') : undefined;
+  const evalRows = config.sft.packing && evalSet ? packedRows([evalSet], 'eval').flat() : undefined;
+  return {
+    sizes: trainRows ? trainRows.map((rows) => rows.length) : train.map((d) => d.examples.length),
+    train,
+    eval: evalSet,
+    write(engineDir) {
+      const trainRecords = join(engineDir, 'train-records.jsonl');
+      writeFileAtomic(trainRecords, sftRecordsJsonl(train));
+      const evalRecords = evalSet ? join(engineDir, 'eval-records.jsonl') : undefined;
+      if (evalRecords && evalSet) writeFileAtomic(evalRecords, sftRecordsJsonl([evalSet]));
+      return { train_records: trainRecords, ...(evalRecords ? { eval_records: evalRecords } : {}), ...(trainRows ? { packed_train_rows: trainRows.flat() } : {}), ...(evalRows ? { packed_eval_rows: evalRows } : {}) };
+    },
+  };
 }
 
 function resumePoint(ctx: TrlRunContext, hash: string): TrlCheckpoint | undefined {
@@ -131,16 +200,17 @@ export async function runTrlEngine(ctx: TrlRunContext): Promise<TrainResult> {
   events.attachFile(join(outputDir, RUN_LAYOUT.metrics));
 
   const tokenizer = TextTokenizer.fromFolder(modelPath);
-  const { train, eval: evalSet } = loadTrainingDatasets(config, cwd, tokenizer, out.log);
+  const data = stageData(config, cwd, tokenizer, out);
+  const { train, eval: evalSet } = data;
   if (resumed) assertSameTrainingData(resumed.state.datasets, train, resumed.dir);
   // One global micro-batch of the plan is what all ranks together take in one forward pass.
   const steps = planSteps(
-    train.map((d) => d.examples.length),
+    data.sizes,
     train.map((d) => d.weight),
     { ...config.training, batch_size: config.training.batch_size * processes },
   );
   const offsets: number[] = [];
-  train.reduce((offset, d) => (offsets.push(offset), offset + d.examples.length), 0);
+  data.sizes.reduce((offset, size) => (offsets.push(offset), offset + size), 0);
   const epochOrders: number[][] = [];
   for (let e = 0; e * steps.microBatchesPerEpoch < steps.batchPlan.microBatches.length; e++) {
     epochOrders.push(steps.batchPlan.microBatches.slice(e * steps.microBatchesPerEpoch, (e + 1) * steps.microBatchesPerEpoch).flatMap((batch) => batch.map((ref) => offsets[ref.dataset]! + ref.record)));
@@ -149,10 +219,7 @@ export async function runTrlEngine(ctx: TrlRunContext): Promise<TrainResult> {
   const engineDir = join(outputDir, RUN_LAYOUT.engineDir);
   rmSync(engineDir, { recursive: true, force: true });
   makeDirs(engineDir);
-  const trainRecords = join(engineDir, 'train-records.jsonl');
-  writeFileAtomic(trainRecords, recordsJsonl(train));
-  const evalRecords = evalSet ? join(engineDir, 'eval-records.jsonl') : undefined;
-  if (evalRecords && evalSet) writeFileAtomic(evalRecords, recordsJsonl([evalSet]));
+  const records = data.write(engineDir);
   const stopFile = join(engineDir, 'stop');
   const runId = resumed?.state.run_id ?? newRunId();
   const args = trlArguments(config, { totalSteps: steps.totalSteps, stepsPerEpoch: steps.stepsPerEpoch, defaultTargets: defaultTargets(modelPath), outputDir });
@@ -163,12 +230,12 @@ export async function runTrlEngine(ctx: TrlRunContext): Promise<TrainResult> {
     model_path: modelPath,
     output_dir: outputDir,
     engine_dir: engineDir,
-    train_records: trainRecords,
-    ...(evalRecords ? { eval_records: evalRecords } : {}),
+    stage: config.training.stage,
+    ...records,
     epoch_orders: epochOrders,
     steps_per_epoch: steps.stepsPerEpoch,
     total_steps: steps.totalSteps,
-    dpo_args: args.dpo,
+    trainer_args: args.trainer,
     lora_args: args.lora ?? null,
     quantization_bits: args.quantization?.bits ?? null,
     reference_model_path: referencePath ?? null,
@@ -203,7 +270,8 @@ export async function runTrlEngine(ctx: TrlRunContext): Promise<TrainResult> {
     config_hash: hash,
     total_steps: steps.totalSteps,
     ...(resumed ? { resumed_from_step: resumed.step } : {}),
-    datasets: [...train, ...(evalSet ? [evalSet] : [])].map((d) => ({ path: d.path, role: d === evalSet ? 'eval' : 'train', weight: d.weight, pairs: d.examples.length, skipped: d.skipped.length, dropped_prompt_too_long: d.dropped.length, truncated: d.truncated })),
+    stage: config.training.stage,
+    datasets: [...train, ...(evalSet ? [evalSet] : [])].map((d) => ({ path: d.path, role: d === evalSet ? 'eval' : 'train', weight: d.weight, [config.training.stage === 'sft' ? 'records' : 'pairs']: d.examples.length, skipped: d.skipped.length, dropped_prompt_too_long: d.dropped.length, truncated: d.truncated })),
     config,
     ...extra,
   });
@@ -221,6 +289,7 @@ export async function runTrlEngine(ctx: TrlRunContext): Promise<TrainResult> {
       TRANSFORMERS_OFFLINE: '1',
       HF_DATASETS_OFFLINE: '1',
       HF_HUB_DISABLE_PROGRESS_BARS: '1',
+      HF_DATASETS_DISABLE_PROGRESS_BARS: '1',
       PYTHONWARNINGS: 'ignore::FutureWarning',
       TENSORBOARD_LOGGING_DIR: join(outputDir, RUN_LAYOUT.tensorboard),
     }),
@@ -253,9 +322,9 @@ export async function runTrlEngine(ctx: TrlRunContext): Promise<TrainResult> {
         step = event.step;
         stepsHere++;
         const m = event.metrics;
-        if (m.loss !== undefined && m['rewards/accuracies'] !== undefined && m['rewards/margins'] !== undefined)
+        if (m.loss !== undefined)
           out.progress(formatProgress({ step, totalSteps: steps.totalSteps, metrics: m, elapsedSeconds: m.elapsed_seconds ?? 0, stepsThisProcess: stepsHere, secondsThisProcess: (Date.now() - startedAt) / 1000 }));
-      } else if (event.type === 'eval' && event.metrics.eval_loss !== undefined && event.metrics['eval_rewards/accuracies'] !== undefined) {
+      } else if (event.type === 'eval' && event.metrics.eval_loss !== undefined) {
         out.progress(formatEval(event.step, event.metrics));
       } else if (event.type === 'log') {
         ctx.stderr.write(`${event.level === 'warning' ? 'warning: ' : ''}${event.message}\n`);

@@ -48,7 +48,7 @@ describe("our config in TRL's words", () => {
   const configOf = (yaml: string) => parseTrainingConfig(yaml, 'c.yaml').config!;
 
   it("sets every value TRL would otherwise default differently, and keeps ours", () => {
-    const args = trlArguments(configOf(base('  logging_steps: 3\n  warmup_ratio: 0.1\n  lr_scheduler_type: constant\n')), facts).dpo;
+    const args = trlArguments(configOf(base('  logging_steps: 3\n  warmup_ratio: 0.1\n  lr_scheduler_type: constant\n')), facts).trainer;
     assert.equal(args.bf16, false);
     assert.equal(args.gradient_checkpointing, false);
     assert.equal(args.logging_steps, 3);
@@ -63,9 +63,9 @@ describe("our config in TRL's words", () => {
   });
 
   it('RPO is sigmoid plus a weighted sft loss; length-normalised sigmoid is sigmoid_norm', () => {
-    assert.deepEqual(trlArguments(configOf(base('dpo:\n  rpo_alpha: 0.5\n')), facts).dpo.loss_weights, [1, 0.5]);
-    assert.deepEqual(trlArguments(configOf(base('dpo:\n  rpo_alpha: 0.5\n')), facts).dpo.loss_type, ['sigmoid', 'sft']);
-    assert.deepEqual(trlArguments(configOf(base('dpo:\n  length_normalize: true\n')), facts).dpo.loss_type, ['sigmoid_norm']);
+    assert.deepEqual(trlArguments(configOf(base('dpo:\n  rpo_alpha: 0.5\n')), facts).trainer.loss_weights, [1, 0.5]);
+    assert.deepEqual(trlArguments(configOf(base('dpo:\n  rpo_alpha: 0.5\n')), facts).trainer.loss_type, ['sigmoid', 'sft']);
+    assert.deepEqual(trlArguments(configOf(base('dpo:\n  length_normalize: true\n')), facts).trainer.loss_type, ['sigmoid_norm']);
   });
 
   it("LoRA's targets default to the architecture's attention projections; quantization rides on LoRA", () => {

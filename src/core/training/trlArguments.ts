@@ -3,15 +3,16 @@ import { warmupStepsFor } from './learningRate.ts';
 
 /**
  * Our config in the words of TRL 1.x, PEFT and transformers: the keyword arguments of
- * `DPOConfig`, `LoraConfig` and `BitsAndBytesConfig`, decided here once so the Python runner
- * only passes them on. Every value is set explicitly, because TRL's defaults are not ours
- * (bf16 and gradient checkpointing on, logging every 10 steps, dropout disabled) and both
- * engines must train the same thing. Keys the engine cannot honour were refused earlier
+ * `DPOConfig` or `SFTConfig`, `LoraConfig` and `BitsAndBytesConfig`, decided here once so the
+ * Python runner only passes them on. Every value is set explicitly, because TRL's defaults are
+ * not ours (bf16 and gradient checkpointing on, logging every 10 steps, dropout disabled) and
+ * both engines must train the same thing. Keys the engine cannot honour were refused earlier
  * (engineLints.ts).
  */
 
 export interface TrlArguments {
-  dpo: Record<string, unknown>;
+  /** `DPOConfig(**trainer)` or `SFTConfig(**trainer)`, by `training.stage`. */
+  trainer: Record<string, unknown>;
   /** Absent: full fine-tuning. */
   lora?: Record<string, unknown>;
   /** Absent: full-precision weights. */
@@ -39,10 +40,11 @@ function lossTypes(config: TrainingConfig): { loss_type: string[]; loss_weights:
   return { loss_type: [main], loss_weights: [1] };
 }
 
-export function trlArguments(config: TrainingConfig, facts: TrlPlanFacts): TrlArguments {
-  const { training, dpo, lora, quantization } = config;
+/** The Trainer's arguments, the same for both stages. */
+function trainerArguments(config: TrainingConfig, facts: TrlPlanFacts): Record<string, unknown> {
+  const { training } = config;
   const everyEpoch = Math.max(1, facts.stepsPerEpoch);
-  const dpoArgs: Record<string, unknown> = {
+  return {
     output_dir: facts.outputDir,
     per_device_train_batch_size: training.batch_size,
     per_device_eval_batch_size: training.batch_size,
@@ -78,6 +80,12 @@ export function trlArguments(config: TrainingConfig, facts: TrlPlanFacts): TrlAr
     remove_unused_columns: false,
     disable_tqdm: true,
     report_to: ['tensorboard'],
+  };
+}
+
+function dpoArguments(config: TrainingConfig): Record<string, unknown> {
+  const { dpo } = config;
+  return {
     beta: dpo.beta,
     ...lossTypes(config),
     label_smoothing: dpo.label_smoothing,
@@ -90,7 +98,33 @@ export function trlArguments(config: TrainingConfig, facts: TrlPlanFacts): TrlAr
     // TRL turns every dropout off by default; the config's lora_dropout is meant.
     disable_dropout: false,
   };
-  const args: TrlArguments = { dpo: dpoArgs };
+}
+
+/**
+ * SFTConfig: records arrive tokenized, with their completion mask, already cut to max_length
+ * (keep_start); TRL builds the labels from the mask and, with packing, packs them itself by
+ * best-fit decreasing into max_length sequences (the runner checks it packed what was planned).
+ */
+function sftArguments(config: TrainingConfig): Record<string, unknown> {
+  return {
+    max_length: config.data.max_length,
+    truncation_mode: 'keep_start',
+    packing: config.sft.packing,
+    packing_strategy: 'bfd',
+    padding_free: config.sft.packing,
+    completion_only_loss: config.sft.completion_only_loss,
+    assistant_only_loss: false,
+    shuffle_dataset: false,
+    loss_type: 'nll',
+    use_liger_kernel: false,
+    activation_offloading: false,
+  };
+}
+
+export function trlArguments(config: TrainingConfig, facts: TrlPlanFacts): TrlArguments {
+  const { lora, quantization } = config;
+  const trainer = { ...trainerArguments(config, facts), ...(config.training.stage === 'sft' ? sftArguments(config) : dpoArguments(config)) };
+  const args: TrlArguments = { trainer };
   if (lora.use_lora) {
     args.lora = {
       r: lora.r,
