@@ -1,4 +1,4 @@
-"""`python -m dpo_studio_trl run <spec.json>` trains; `python -m dpo_studio_trl check` reports the environment."""
+"""`python -m dpo_studio_trl run <spec.json>` trains; `check` reports the environment; `merge` merges a LoRA adapter into its base."""
 
 from __future__ import annotations
 
@@ -13,7 +13,16 @@ def main(argv: list[str] | None = None) -> int:
     run_parser = commands.add_parser("run", help="train the resolved spec that dpo-studio train wrote")
     run_parser.add_argument("spec")
     commands.add_parser("check", help="print the interpreter, library versions and devices as JSON")
+    merge_parser = commands.add_parser("merge", help="merge a LoRA adapter into its base model and save the result (an SFT model DPO starts from)")
+    merge_parser.add_argument("adapter")
+    merge_parser.add_argument("base")
+    merge_parser.add_argument("out")
     args = parser.parse_args(argv)
+    if args.command == "merge":
+        from .merge import merge_adapter
+
+        merge_adapter(args.adapter, args.base, args.out)
+        return 0
     if args.command == "check":
         from .environment import report
 

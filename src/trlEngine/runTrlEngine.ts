@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../core/files/atomicWrite.ts';
 import { makeDirs } from '../core/files/makeDirs.ts';
@@ -12,6 +12,9 @@ import { TextTokenizer } from '../trainer/tokenizer/textTokenizer.ts';
 import { configHash } from '../trainer/train/configHash.ts';
 import { chooseResumePoint, newRunId } from '../trainer/train/resumePoint.ts';
 import { resolveModelFolder } from '../trainer/train/modelFolderPath.ts';
+import { resolveStartingModel } from '../trainer/train/startingModel.ts';
+import { writeFolderAtomic } from '../trainer/train/atomicFolder.ts';
+import { EXPORT_MARKER } from '../trainer/train/exportModel.ts';
 import { claimOutputDir, trimMetricsAfter, writeRunFile, type EventSink } from '../trainer/train/outputDir.ts';
 import { formatEval, formatProgress } from '../trainer/train/progressPrinter.ts';
 import { planSteps } from '../trainer/train/stepPlan.ts';
@@ -35,6 +38,16 @@ interface TrlRunContext extends TrainOptions {
 }
 
 const now = () => new Date().toISOString();
+
+/** An SFT adapter merged into its base by PEFT (merge_and_unload) in the engine's Python, written atomically. */
+function mergeWithPeft(python: string, adapter: string, base: string, target: string): void {
+  writeFolderAtomic(target, (dir) => {
+    const result = spawnSync(python, ['-m', 'dpo_studio_trl', 'merge', adapter, base, dir], { env: runnerEnv({ HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1' }), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    if (result.error) throw new TrainingSetupError(`engine trl: cannot start ${python} to merge the adapter ${adapter}: ${result.error.message}`);
+    if (result.status !== 0) throw new TrainingSetupError(`engine trl: merging the adapter ${adapter} into ${base} failed: ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' ')}`);
+    writeFileSync(join(dir, EXPORT_MARKER), JSON.stringify({ source: adapter, kind: 'merged', written_at: new Date().toISOString() }, null, 2) + '\n');
+  });
+}
 
 /** The architecture's attention projections, PEFT's defaults, for a config naming no targets. */
 function defaultTargets(modelPath: string): string[] {
@@ -180,7 +193,7 @@ export async function runTrlEngine(ctx: TrlRunContext): Promise<TrainResult> {
   if (accelerateConfig !== undefined && !statSync(accelerateConfig, { throwIfNoEntry: false })?.isFile())
     throw new TrainingSetupError(`training.accelerate_config ${config.training.accelerate_config} is not a file (resolved to ${accelerateConfig}); write one with \`accelerate config\` or remove the key`);
   const logLine = (line: string) => out.log(line);
-  const modelPath = await resolveModelFolder(cwd, config.model.name, 'model.name', { ...(config.model.revision ? { revision: config.model.revision } : {}), log: logLine });
+  const modelPath = await resolveStartingModel(cwd, config, (adapter, base, target) => mergeWithPeft(choosePython(config.training.python, cwd).python, adapter, base, target), logLine);
   const referencePath = config.dpo.reference_model === undefined ? undefined : await resolveModelFolder(cwd, config.dpo.reference_model, 'dpo.reference_model', { log: logLine });
   const resumed = resumePoint(ctx, hash);
 

@@ -17,11 +17,32 @@ function isNonDefault(path: string[], value: unknown): boolean {
  * Checks that span several keys, which a schema can't express. Only combinations that are
  * contradictory or silently ignored are reported; taste is left to the user.
  */
+/** Keys of the other stage's section, set in this config: ignored, and said so at the key. */
+function otherStageKeys(config: TrainingConfig, issues: Issue[]): void {
+  const sft = config.training.stage === 'sft';
+  const [section, values] = sft ? (['dpo', config.dpo] as const) : (['sft', config.sft] as const);
+  for (const [key, value] of Object.entries(values)) {
+    if (!isNonDefault([section, key], value)) continue;
+    issues.push({
+      severity: 'warning',
+      code: 'config-unused-option',
+      message: sft
+        ? `"dpo.${key}" is for DPO; this config trains SFT ("training.stage: sft"), which ignores it. Keep DPO's keys in the DPO config, whose model.sft_model names this run's output.`
+        : `"sft.${key}" is for SFT ("training.stage: sft"); this config trains DPO, which ignores it.`,
+      pointer: `/${section}/${key}`,
+      related: ['/training/stage'],
+      part: 'key',
+    });
+  }
+}
+
 export function lintTrainingConfig(config: TrainingConfig): Issue[] {
   const issues: Issue[] = [];
   const { data, dpo, training, lora, quantization } = config;
+  const sft = training.stage === 'sft';
+  otherStageKeys(config, issues);
 
-  if (data.max_prompt_length >= data.max_length) {
+  if (!sft && data.max_prompt_length >= data.max_length) {
     issues.push({
       severity: 'error',
       code: 'config-range',
@@ -35,7 +56,7 @@ export function lintTrainingConfig(config: TrainingConfig): Issue[] {
     issues.push({
       severity: 'warning',
       code: 'config-no-train-data',
-      message: 'No "data.train_path": training needs preference data (set it here or pass --dataset_path).',
+      message: `No "data.train_path": training needs ${sft ? 'SFT records' : 'preference data'} (set it here or pass --dataset_path).`,
       pointer: '/data/train_path',
       part: 'key',
     });
@@ -60,7 +81,7 @@ export function lintTrainingConfig(config: TrainingConfig): Issue[] {
       part: 'key',
     });
   }
-  if (training.learning_rate > HIGH_LEARNING_RATE) {
+  if (!sft && training.learning_rate > HIGH_LEARNING_RATE) {
     issues.push({
       severity: 'info',
       code: 'config-learning-rate-high',
@@ -68,6 +89,10 @@ export function lintTrainingConfig(config: TrainingConfig): Issue[] {
       pointer: '/training/learning_rate',
       part: 'value',
     });
+  }
+  if (sft) {
+    if (quantization.use_quantization && !lora.use_lora) issues.push(quantizedWithoutLora());
+    return issues;
   }
   if (dpo.label_smoothing > 0 && !USES_LABEL_SMOOTHING.includes(dpo.loss_type)) {
     issues.push({
@@ -99,15 +124,17 @@ export function lintTrainingConfig(config: TrainingConfig): Issue[] {
       part: 'key',
     });
   }
-  if (quantization.use_quantization && !lora.use_lora) {
-    issues.push({
-      severity: 'warning',
-      code: 'config-conflicting-options',
-      message: 'Quantized weights are frozen: without LoRA ("lora.use_lora: true") there is nothing left to train.',
-      pointer: '/quantization/use_quantization',
-      related: ['/lora/use_lora'],
-      part: 'key',
-    });
-  }
+  if (quantization.use_quantization && !lora.use_lora) issues.push(quantizedWithoutLora());
   return issues;
+}
+
+function quantizedWithoutLora(): Issue {
+  return {
+    severity: 'warning',
+    code: 'config-conflicting-options',
+    message: 'Quantized weights are frozen: without LoRA ("lora.use_lora: true") there is nothing left to train.',
+    pointer: '/quantization/use_quantization',
+    related: ['/lora/use_lora'],
+    part: 'key',
+  };
 }

@@ -73,14 +73,17 @@ export function planMemory(modelName: string, shape: ModelShape, config: Trainin
   const trainable = useLora ? shape.linears.filter((l) => isTarget(l.path, targets)).reduce((n, l) => n + lora.r * (l.inFeatures + l.outFeatures), 0) : shape.parameters;
   // The parameter (LoRA's own; for full fine-tuning the weights above), its gradient and two AdamW moments.
   parts.push({ what: useLora ? `LoRA r=${lora.r}: adapters, gradients, AdamW moments` : 'gradients and AdamW moments (full fine-tuning)', bytes: (useLora ? 16 : 12) * trainable });
-  const separateReference = dpo.reference_model !== undefined || (!useLora && !dpo.precompute_ref_log_probs) || (useLora && !dpo.use_peft_for_reference && !dpo.precompute_ref_log_probs);
+  const sft = training.stage === 'sft';
+  const separateReference = !sft && (dpo.reference_model !== undefined || (!useLora && !dpo.precompute_ref_log_probs) || (useLora && !dpo.use_peft_for_reference && !dpo.precompute_ref_log_probs));
   if (separateReference) parts.push({ what: 'reference model (float32)', bytes: 4 * shape.parameters });
 
-  // One micro-batch: chosen and rejected of each pair, at most max_length tokens.
-  const tokens = 2 * training.batch_size * data.max_length;
+  // One micro-batch: DPO runs chosen and rejected of each pair, SFT one sequence per record (or packed row), at most max_length tokens.
+  const sequences = (sft ? 1 : 2) * training.batch_size;
+  const tokens = sequences * data.max_length;
   const perTokenPerLayer = 4 * (10 * shape.hiddenSize + 3 * shape.intermediateSize + 2 * shape.numHeads * data.max_length);
-  const answerTokens = 2 * training.batch_size * Math.max(1, data.max_length - data.max_prompt_length);
-  parts.push({ what: `activations (${training.batch_size} pair${training.batch_size === 1 ? "" : "s"} x ${data.max_length} tokens)`, bytes: tokens * shape.numLayers * perTokenPerLayer + answerTokens * shape.vocabSize * 4 * 3 });
+  const scoredTokens = sequences * (sft ? data.max_length : Math.max(1, data.max_length - data.max_prompt_length));
+  const unit = sft ? (config.sft.packing ? 'sequence' : 'record') : 'pair';
+  parts.push({ what: `activations (${training.batch_size} ${unit}${training.batch_size === 1 ? '' : 's'} x ${data.max_length} tokens)`, bytes: tokens * shape.numLayers * perTokenPerLayer + scoredTokens * shape.vocabSize * 4 * 3 });
 
   const totalBytes = parts.reduce((n, p) => n + p.bytes, 0);
   const fits = totalBytes <= target.limitBytes;

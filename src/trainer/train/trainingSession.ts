@@ -19,7 +19,8 @@ import { configHash } from './configHash.ts';
 import { chooseResumePoint, newRunId } from './resumePoint.ts';
 import { claimOutputDir, METRICS_FILE, trimMetricsAfter, type EventSink } from './outputDir.ts';
 import { scorePairs } from './reference.ts';
-import { resolveModelFolder } from './modelFolderPath.ts';
+import { resolveStartingModel } from './startingModel.ts';
+import { exportTrained } from './exportModel.ts';
 import { setUpReference } from './referenceSetup.ts';
 import { planSteps, type StepPlan } from './stepPlan.ts';
 import { TrainingSetupError } from './trainErrors.ts';
@@ -87,6 +88,11 @@ const DRIFT_PAIRS = 8;
 /** The files of a model folder a full fine-tuning checkpoint carries beside its weights. */
 export const MODEL_SIDE_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.jinja', 'chat_template.json'];
 
+/** An SFT adapter merged into its base in float32 by the export code (`dpo-studio export --merge`). */
+function mergeWithTfjs(adapter: string, base: string, target: string): void {
+  exportTrained(adapter, target, { merge: true, model: base, dtype: 'F32', force: true });
+}
+
 /** PEFT's defaults named in the schema: the architecture's attention projections. */
 function defaultTargets(model: CausalLM): string[] {
   return ARCHITECTURE_TRAITS[model.config.architecture].defaultLoraTargets;
@@ -137,7 +143,7 @@ export async function setUpTraining(options: TrainOptions, out: RunOutput): Prom
   out.events.attachFile(join(outputDir, METRICS_FILE));
 
   const backend = await initBackend(config.training.backend as BackendRequest, (line) => out.log(line));
-  const modelPath = await resolveModelFolder(cwd, config.model.name, 'model.name', { ...(config.model.revision ? { revision: config.model.revision } : {}), log: (line) => out.log(line) });
+  const modelPath = await resolveStartingModel(cwd, config, mergeWithTfjs, (line) => out.log(line));
   const memory = checkMemory(config, modelPath, tfjsTarget(backend.name), (line) => out.log(line));
   const tokenizer = TextTokenizer.fromFolder(modelPath);
   const sft = config.training.stage === 'sft';
