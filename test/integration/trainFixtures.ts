@@ -40,6 +40,21 @@ export function colorTask(count: number, offset = 0): Array<{ prompt: string; ch
   return records;
 }
 
+/**
+ * Supervised data the tiny model can learn: "Item i is <colour>. Name its colour three times."
+ * answered with the colour three times. The colour must be read from the prompt, so held-out
+ * items (other numbers) test what was learned, not what was memorised.
+ */
+export function colorSftTask(count: number, offset = 0): Array<{ instruction: string; output: string }> {
+  const colors = ['red', 'blue', 'green', 'gold'];
+  const records = [];
+  for (let i = offset; i < offset + count; i++) {
+    const c = colors[i % colors.length]!;
+    records.push({ instruction: `Item ${i} is ${c}. Name its colour three times.`, output: `${c} ${c} ${c}` });
+  }
+  return records;
+}
+
 export function writeJsonl(path: string, records: readonly unknown[]): string {
   mkdirSync(join(path, '..'), { recursive: true });
   writeFileSync(path, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
@@ -51,6 +66,7 @@ export interface ConfigSections {
   model: Section;
   data?: Section;
   dpo?: Section;
+  sft?: Section;
   training?: Section;
   lora?: Section;
   quantization?: Section;
@@ -62,6 +78,7 @@ export function writeConfig(path: string, sections: ConfigSections): string {
     model: sections.model,
     data: { max_length: 64, max_prompt_length: 32, ...sections.data },
     dpo: { beta: 0.1, ...sections.dpo },
+    ...(sections.sft ? { sft: sections.sft } : {}),
     training: { num_epochs: 1, batch_size: 4, learning_rate: 5e-3, logging_steps: 1, seed: 3, backend: 'wasm', ...sections.training },
     ...(sections.lora === undefined ? { lora: { r: 8, lora_alpha: 16, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] } } : Object.keys(sections.lora).length ? { lora: sections.lora } : {}),
     ...(sections.quantization ? { quantization: sections.quantization } : {}),
