@@ -171,3 +171,30 @@ def test_records_of_step_follow_the_plan_across_epochs() -> None:
     assert records_of_step(orders, 2, 2, 1) == [3, 1]
     assert records_of_step(orders, 2, 2, 2) == [0, 2]
     assert records_of_step(orders, 2, 2, 3) == [2, 0]
+
+
+def test_trl_packing_matches_the_plan_or_says_where_it_differs() -> None:
+    from datasets import Dataset
+    from trl.data_utils import pack_dataset
+
+    from dpo_studio_trl.data import planned_packing_mismatch
+
+    # Lengths 3, 10, 2, 7, 6, 2 into 12: the plan (src/core/training/packing.ts, its unit test) is
+    # [[1, 2], [3, 0, 5], [4]]; TRL's own best-fit decreasing must make the same sequences.
+    records = [[i * 100 + t for t in range(n)] for i, n in enumerate([3, 10, 2, 7, 6, 2])]
+    packed = pack_dataset(Dataset.from_dict({"input_ids": records, "labels": records}), 12, "bfd")
+    plan = [[1, 2], [3, 0, 5], [4]]
+    assert planned_packing_mismatch(packed["input_ids"], plan, records) is None
+    assert [list(s) for s in packed["seq_lengths"]] == [[10, 2], [7, 3, 2], [6]]
+    assert planned_packing_mismatch(packed["input_ids"], [[1, 2], [3, 5, 0], [4]], records) == "sequence 1 differs from the plan (records [3, 5, 0])"
+    assert planned_packing_mismatch(packed["input_ids"][:2], plan, records) == "TRL packed 2 sequences, 3 were planned"
+
+
+def test_sft_records_carry_their_file_and_source(tmp_path: Path) -> None:
+    from dpo_studio_trl.data import read_sft_records
+
+    path = tmp_path / "sft.jsonl"
+    path.write_text(json.dumps({"input_ids": [1, 2, 3], "completion_mask": [0, 1, 1], "dataset": 1, "source": "b.jsonl:4"}) + "\n\n")
+    records, sources = read_sft_records(str(path))
+    assert records == [{"input_ids": [1, 2, 3], "completion_mask": [0, 1, 1], "dataset": 1}]
+    assert sources == ["b.jsonl:4"]

@@ -28,7 +28,8 @@ export class DatasetStatusBar implements vscode.Disposable {
     }
     const { stats, errorCount, warningCount } = result;
     this.item.text = `$(checklist) ${stats.records} records  $(error) ${errorCount}  $(warning) ${warningCount}`;
-    this.item.tooltip = `DPO Studio: ${stats.pairs} pairs, ${stats.candidateRecords} candidates records, ${errorCount} errors, ${warningCount} warnings. Click for the full report.`;
+    const held = [stats.pairs && `${stats.pairs} pairs (DPO)`, stats.sftRecords && `${stats.sftRecords} SFT records`, stats.candidateRecords && `${stats.candidateRecords} candidates records`].filter(Boolean).join(', ') || 'no valid records';
+    this.item.tooltip = `DPO Studio: ${held}, ${errorCount} errors, ${warningCount} warnings. Click for the full report.`;
     this.item.accessibilityInformation = { label: `Dataset: ${stats.records} records, ${errorCount} errors, ${warningCount} warnings` };
     this.item.backgroundColor = errorCount > 0 ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     this.item.show();

@@ -29,6 +29,8 @@ export interface RunInfo {
   /** Made by a TRL script outside DPO Studio (read from its trainer_state.json). */
   external?: boolean;
   lossType?: string;
+  /** What the run trains (absent: dpo). */
+  stage?: 'dpo' | 'sft';
   step: number;
   totalSteps?: number;
   elapsedSeconds?: number;

@@ -247,7 +247,11 @@ export class DashboardApp {
     const keys = this.plottedKeys();
     const weight = this.state.smoothing;
     const many = keys.length > 1;
+    // The charts that fit the plotted runs: an SFT run has a token accuracy and no rewards.
+    const stages = new Set(keys.map((key) => this.runs.get(key)!.info.stage ?? 'dpo'));
+    if (stages.size === 0) stages.add('dpo');
     for (const chart of this.charts) {
+      chart.element.hidden = !chart.def.stages.some((stage) => stages.has(stage));
       const specs: LineSpec[] = [];
       keys.forEach((key, r) => {
         const run = this.runs.get(key)!;

@@ -71,7 +71,7 @@ export class RunHeader {
       run.engine && `engine ${run.engine}${run.external ? ' (a TRL run made outside DPO Studio)' : ''}`,
       run.backend && `backend ${run.backend}`,
       run.worldSize !== undefined && `${run.worldSize} process${run.worldSize === 1 ? '' : 'es'}${run.devices?.length ? ` on ${run.devices.join(', ')}` : ''}`,
-      run.lossType && `loss ${run.lossType}`,
+      run.stage === 'sft' ? 'SFT' : run.lossType && `DPO, loss ${run.lossType}`,
       run.memory && `memory ≈ ${formatBytes(run.memory.estimateBytes)} of ${formatBytes(run.memory.limitBytes)} (${run.memory.limit})`,
     ].filter(Boolean) as string[];
     this.facts.replaceChildren(...facts.map((f) => h('span', {}, f)));

@@ -3,7 +3,7 @@ import { splitImplicitMessages, splitImplicitText } from '../dataset/implicitPro
 import type { RecordAnalysis } from '../dataset/recordAnalysis.ts';
 import type { RecordSpan } from '../dataset/recordSpans.ts';
 import { textFingerprint } from '../dataset/textHash.ts';
-import type { ChatMessage, Problem, RecordFormat, Severity } from '../dataset/types.ts';
+import type { ChatMessage, Problem, PairFormat, Severity } from '../dataset/types.ts';
 
 /**
  * What the pair editor's webview shows of one record: plain data, ready to render, with the
@@ -61,7 +61,7 @@ interface RecordViewBase extends LabelFields {
 
 export interface PairRecordView extends RecordViewBase {
   kind: 'pair';
-  format: Exclude<RecordFormat, 'candidates'>;
+  format: PairFormat;
   prompt: TextField;
   chosen: TextField;
   rejected: TextField;
@@ -120,7 +120,8 @@ export function toRecordView(span: RecordSpan, analysis: RecordAnalysis, filePro
   const base = { index: span.index, line: span.line, revision: recordRevision(span.source), problems };
   const record = analysis.value as JsonObject | undefined;
   const normalized = analysis.normalized;
-  if (!record || !normalized) {
+  // The pair editor edits pairs and candidates; an SFT record (no chosen/rejected) is shown as its text.
+  if (!record || !normalized || normalized.kind === 'sft') {
     const truncated = span.source.length > MAX_INVALID_SOURCE;
     return { kind: 'invalid', ...base, source: truncated ? span.source.slice(0, MAX_INVALID_SOURCE) : span.source, truncated };
   }

@@ -25,6 +25,7 @@ export interface RunSummary {
   /** A run written by a plain TRL script (its trainer_state.json), not by DPO Studio. */
   external?: boolean;
   lossType?: string;
+  stage?: 'dpo' | 'sft';
   outputDir?: string;
   totalSteps?: number;
   /** The last step with metrics (or the step the run ended at). */
@@ -76,6 +77,7 @@ export function applyToSummary(summary: RunSummary, event: TrainerEvent): RunSum
       summary.memory = event.memory ? { ...event.memory } : undefined;
       summary.external = event.runId.startsWith(EXTERNAL_RUN_PREFIX) || undefined;
       summary.lossType = event.lossType;
+      if (event.stage !== undefined) summary.stage = event.stage;
       summary.outputDir = event.outputDir;
       summary.totalSteps = event.totalSteps;
       summary.resumedFromStep = event.resumedFromStep;

@@ -183,6 +183,7 @@ export class RunRegistry {
     if (s.memory !== undefined) info.memory = s.memory;
     if (s.external) info.external = true;
     if (s.lossType !== undefined) info.lossType = s.lossType;
+    if (s.stage !== undefined) info.stage = s.stage;
     if (s.totalSteps !== undefined) info.totalSteps = s.totalSteps;
     if (s.elapsedSeconds !== undefined) info.elapsedSeconds = s.elapsedSeconds;
     if (eta) info.etaSeconds = eta.remainingSeconds;

@@ -1,9 +1,11 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import * as vscode from 'vscode';
 import { describeHolder, liveLockHolder, lockInside } from '../../core/files/fileLock.ts';
 import { sftConfigTemplate, trainingConfigTemplate } from '../../core/training/configTemplate.ts';
+import { detectFormat } from '../../core/dataset/formats.ts';
+import { stageOfFormat } from '../../core/dataset/types.ts';
 import { checkpointStep, RUN_LAYOUT } from '../../core/training/engineContract.ts';
 import { DPO_TASK_TYPE, type DpoTaskDefinition } from '../../core/training/taskDefinition.ts';
 import type { TrainerExit } from './trainerProcess.ts';
@@ -16,6 +18,7 @@ import { SHOW_DASHBOARD_COMMAND } from './trainingStatusBar.ts';
 
 export const TRAIN_COMMAND = 'dpoStudio.train';
 export const RESUME_COMMAND = 'dpoStudio.resumeTraining';
+export const CREATE_CONFIG_COMMAND = 'dpoStudio.createTrainingConfig';
 export const STOP_COMMAND = 'dpoStudio.stopTraining';
 /** workspaceState: output folder → the config file last trained into it, for Resume. */
 const RUN_CONFIGS_KEY = 'dpoStudio.runConfigs';
@@ -64,6 +67,7 @@ export class TrainCommands {
     return vscode.Disposable.from(
       vscode.commands.registerCommand(TRAIN_COMMAND, (arg?: unknown) => this.train(arg instanceof vscode.Uri ? arg : undefined)),
       vscode.commands.registerCommand(RESUME_COMMAND, (arg?: unknown) => this.resume(typeof arg === 'string' ? arg : undefined)),
+      vscode.commands.registerCommand(CREATE_CONFIG_COMMAND, () => this.createConfig()),
       vscode.commands.registerCommand(STOP_COMMAND, (arg?: unknown) => this.stop(typeof arg === 'string' ? arg : undefined)),
       vscode.commands.registerCommand(SHOW_DASHBOARD_COMMAND, (arg?: unknown) => this.services.dashboard.show(typeof arg === 'string' ? arg : this.liveKey())),
       this.services.sessions.onDidEnd(({ session, exit }) => void this.notifyEnd(session, exit)),
@@ -237,8 +241,8 @@ export class TrainCommands {
     const template = stage.stage === 'sft' ? sftConfigTemplate : trainingConfigTemplate;
     const text = template({
       modelName: (await this.guessModel(folder)) ?? (stage.stage === 'sft' ? 'path/to/base-model' : 'path/to/sft-model'),
-      trainPath: (await this.guessData(folder, 'train')) ?? (stage.stage === 'sft' ? 'data/train.jsonl' : 'data/preference_train.jsonl'),
-      evalPath: await this.guessData(folder, 'eval'),
+      trainPath: (await this.guessData(folder, 'train', stage.stage)) ?? (stage.stage === 'sft' ? 'data/train.jsonl' : 'data/preference_train.jsonl'),
+      evalPath: await this.guessData(folder, 'eval', stage.stage),
       outputDir: `outputs/${runName}`,
     });
     const target = join(folder.uri.fsPath, rel);
@@ -258,11 +262,14 @@ export class TrainCommands {
     return model ? relative(folder.uri.fsPath, model).replace(/\\/g, '/') : undefined;
   }
 
-  private async guessData(folder: vscode.WorkspaceFolder, kind: 'train' | 'eval'): Promise<string | undefined> {
+  /** A dataset of the workspace named like `*train*` (or `*eval*`) whose first record is for `stage`. */
+  private async guessData(folder: vscode.WorkspaceFolder, kind: 'train' | 'eval', stage: 'dpo' | 'sft'): Promise<string | undefined> {
     const found = await vscode.workspace.findFiles(new vscode.RelativePattern(folder, `**/*${kind}*.{jsonl,json}`), '{**/node_modules/**,**/outputs/**}', 20);
-    const first = found.map((u) => relative(folder.uri.fsPath, u.fsPath).replace(/\\/g, '/')).sort()[0];
-    return first;
+    const sorted = found.map((u) => u.fsPath).sort();
+    const fits = sorted.find((file) => firstRecordStage(file) === stage);
+    return fits === undefined ? undefined : relative(folder.uri.fsPath, fits).replace(/\\/g, '/');
   }
+
 
   /** The config that trains into `key`: the one last used for it here, else any whose output_dir is it. */
   private async configFor(key: string): Promise<ConfigFile | undefined> {
@@ -288,7 +295,9 @@ export class TrainCommands {
     if (status === 'completed') {
       const loss = summary?.lastMetrics.loss;
       message = `Training of ${label} completed: ${exit.end!.step} steps${loss !== undefined ? `, loss ${loss.toFixed(4)}` : ''}.`;
-      if (exit.end!.finalCheckpoint) actions.push('Open Adapter');
+      // final/ holds a LoRA adapter, or the whole model when every weight trained (full fine-tuning).
+      const final = exit.end!.finalCheckpoint;
+      if (final) actions.push(existsSync(join(final, 'adapter_config.json')) ? 'Open Adapter' : 'Open Model');
       actions.push('Open Output Folder', 'Show Log');
     } else if (status === 'stopped') {
       message = `Training of ${label} stopped at step ${exit.end!.step}${summary?.lastCheckpoint ? `; ${basename(summary.lastCheckpoint)} was written` : ''}.`;
@@ -302,7 +311,8 @@ export class TrainCommands {
     }
     const choice = failed ? await vscode.window.showErrorMessage(message, ...actions) : await vscode.window.showInformationMessage(message, ...actions);
     switch (choice) {
-      case 'Open Adapter': {
+      case 'Open Adapter':
+      case 'Open Model': {
         const final = exit.end?.finalCheckpoint;
         if (!final) return;
         const file = ['adapter_config.json', 'config.json'].map((n) => join(final, n)).find((f) => existsSync(f));
@@ -329,4 +339,28 @@ function readdirSafe(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** What a dataset file is for, judged by its first record (the first line of a .jsonl; a .json array's first element when it is small). */
+function firstRecordStage(file: string): string | undefined {
+  let text: string;
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const buffer = Buffer.alloc(64 * 1024);
+      text = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  let record: unknown;
+  try {
+    record = file.endsWith('.json') ? (JSON.parse(text) as unknown[])[0] : JSON.parse(text.split('\n').find((line) => line.trim()) ?? '');
+  } catch {
+    return undefined;
+  }
+  const format = record && typeof record === 'object' && !Array.isArray(record) ? detectFormat(record as Record<string, unknown>) : undefined;
+  return format && stageOfFormat(format);
 }
