@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sys
@@ -78,6 +79,19 @@ def _build_trainer_class() -> type:
             return loss
 
     return StudioDPOTrainer
+
+
+class _PackingWarningFilter(logging.Filter):
+    """TRL warns that packing (and the padding-free batches it implies) without Flash Attention may
+    let packed records attend to each other.
+    With the pinned transformers (5.x) it does not: without an attention mask, sdpa and eager
+    attention get a block-diagonal mask built from the restarting position ids of packed rows (the
+    engines' agreement test trains packed records on both and compares). The warning would send
+    users after a problem they do not have, so it is dropped and the runner says what holds."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(warning in message for warning in ("You are using packing, but the attention implementation", "Padding-free training is enabled, but the attention implementation"))
 
 
 def _build_sft_trainer_class() -> type:
@@ -233,6 +247,7 @@ def run(spec_path: str) -> int:
 
         common = dict(model=model, args=args, train_dataset=train_dataset, eval_dataset=eval_dataset, processing_class=tokenizer, peft_config=peft_config, callbacks=[callback], epoch_orders=spec.epoch_orders, name_records=name_records)
         if sft:
+            logging.getLogger("trl.trainer.sft_trainer").addFilter(_PackingWarningFilter())
             planned: dict[str, tuple[list[list[int]], list[list[int]]]] = {}
             if spec.packed_train_rows is not None:
                 planned["train"] = (spec.packed_train_rows, [r["input_ids"] for r in train_records])
@@ -245,6 +260,8 @@ def run(spec_path: str) -> int:
         trainer.remove_callback(PrinterCallback)
         if is_main:
             trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
+            if sft and trainer_args.get("packing"):
+                protocol.log(f"packing: records in one sequence are kept apart by a block-diagonal mask from their restarting position ids ({getattr(model.config, '_attn_implementation', 'sdpa')} attention)")
             protocol.log(f"TRL {trl.__version__} {'SFTTrainer' if sft else 'DPOTrainer'}, transformers {transformers.__version__}, peft {peft.__version__}, accelerate {accelerate.__version__}; {world} process{'es' if world > 1 else ''} on {', '.join(device_names)}; {trainable:,} trainable parameters")
         started_training = True
         trainer.train(resume_from_checkpoint=spec.resume_from_checkpoint)

@@ -62,6 +62,21 @@ describe("our config in TRL's words", () => {
     assert.deepEqual(args.loss_type, ['sigmoid']);
   });
 
+  it("SFT is SFTConfig: TRL's packing and completion-only loss as configured, records cut at their end to max_length, no DPO keys", () => {
+    const args = trlArguments(configOf('model:\n  name: m\ndata:\n  max_length: 96\nsft:\n  packing: true\ntraining:\n  stage: sft\n  logging_steps: 2\n'), facts).trainer;
+    assert.equal(args.packing, true);
+    assert.equal(args.packing_strategy, 'bfd');
+    assert.equal(args.padding_free, true, "TRL's bfd packing runs padding-free");
+    assert.equal(args.completion_only_loss, true);
+    assert.equal(args.max_length, 96);
+    assert.equal(args.truncation_mode, 'keep_start');
+    assert.equal(args.shuffle_dataset, false, 'the batch plan orders the records, as for DPO');
+    assert.equal(args.gradient_checkpointing, false);
+    assert.equal(args.logging_steps, 2);
+    for (const key of ['beta', 'loss_weights', 'precompute_ref_log_probs', 'disable_dropout']) assert.ok(!(key in args), `${key} is a DPOConfig key`);
+    assert.equal(args.loss_type, 'nll');
+  });
+
   it('RPO is sigmoid plus a weighted sft loss; length-normalised sigmoid is sigmoid_norm', () => {
     assert.deepEqual(trlArguments(configOf(base('dpo:\n  rpo_alpha: 0.5\n')), facts).trainer.loss_weights, [1, 0.5]);
     assert.deepEqual(trlArguments(configOf(base('dpo:\n  rpo_alpha: 0.5\n')), facts).trainer.loss_type, ['sigmoid', 'sft']);
