@@ -193,8 +193,8 @@ export class TrainCommands {
     type Item = vscode.QuickPickItem & { config?: ConfigFile; create?: true };
     const multiRoot = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
     const items: Item[] = configs.map((config) => {
-      const engine = readTrainingConfig(config.uri.fsPath, { type: DPO_TASK_TYPE, config: config.relativePath })?.training.engine;
-      const description = [multiRoot ? config.folder.name : undefined, engine ? `engine ${engine}` : 'has problems'].filter(Boolean).join(' · ');
+      const training = readTrainingConfig(config.uri.fsPath, { type: DPO_TASK_TYPE, config: config.relativePath })?.training;
+      const description = [multiRoot ? config.folder.name : undefined, training ? `${training.stage.toUpperCase()} · engine ${training.engine}` : 'has problems'].filter(Boolean).join(' · ');
       return { label: config.relativePath, description, config };
     });
     if (items.length > 0) items.push({ label: '', kind: vscode.QuickPickItemKind.Separator });
