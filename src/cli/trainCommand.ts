@@ -1,12 +1,17 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { parseTrainingConfig, type ConfigProblem } from '../core/config/index.ts';
+import { resolve } from 'node:path';
+import { parseTrainingConfig, stageConfigs, type ConfigProblem } from '../core/config/index.ts';
 import { runTraining } from '../trainer/train/index.ts';
+import type { TrainResult } from '../trainer/train/runTraining.ts';
+import { completedRun } from '../trainer/train/outputDir.ts';
 import { UsageError, type CliStreams } from './cliTypes.ts';
 
 const HELP = `Usage: dpo-studio train [--config <file.yaml>] [--resume] [--<key> <value>...]
 
-Trains a model on preference pairs with DPO or a relative (dpo.loss_type), as configured by
-the DPO guide's YAML (model, data, dpo, training, lora, quantization). The config is checked
+Trains a model on preference pairs with DPO or a relative (dpo.loss_type), or on instruction,
+chat or text records with supervised fine-tuning (--stage sft, the guide's train.py), as
+configured by the guide's YAML (model, data, dpo, sft, training, lora, quantization);
+\`stages: [sft, dpo]\` runs both, DPO starting from the SFT result. The config is checked
 first; every problem is reported with its line and column, and nothing runs until it is clean.
 
 Writes one JSON event per line to stdout (start, metrics, eval, checkpoint, log, error, end;
@@ -102,8 +107,22 @@ export async function trainCommand(args: string[], io: CliStreams, signal?: Abor
     io.out.write(JSON.stringify({ type: 'end', time, status: 'failed', step: 0 }) + '\n');
     return 2;
   }
-  const result = await runTraining({ config, resume: parsed.resume, overwriteOutputDir: parsed.overwrite, stdout: io.out, stderr: io.err, ...(signal ? { signal } : {}) });
-  if (result.status === 'completed') return 0;
+  const stages = stageConfigs(config);
+  let result: TrainResult | undefined;
+  for (const [i, stageConfig] of stages.entries()) {
+    if (stages.length > 1) {
+      const what = `stage ${i + 1} of ${stages.length}: ${stageConfig.training.stage.toUpperCase()} into ${stageConfig.training.output_dir}`;
+      // --resume goes on with the first stage that has not completed; a completed one stays as it is.
+      if (parsed.resume && completedRun(resolve(stageConfig.training.output_dir))) {
+        io.err.write(`${what}: completed earlier, kept\n`);
+        continue;
+      }
+      io.err.write(`${what}\n`);
+    }
+    result = await runTraining({ config: stageConfig, resume: parsed.resume, overwriteOutputDir: parsed.overwrite, stdout: io.out, stderr: io.err, ...(signal ? { signal } : {}) });
+    if (result.status !== 'completed') break;
+  }
+  if (!result || result.status === 'completed') return 0;
   if (result.status === 'stopped') return signal?.reason === 'SIGTERM' ? 143 : 130;
   return result.failure === 'setup' ? 2 : 1;
 }

@@ -14,6 +14,7 @@ import { parseTrainingConfig } from '../../src/core/config/trainingConfig.ts';
 import { withVSCode, type VSCodeSession } from './harness.ts';
 
 const SFT_CONFIG = 'configs/tiny-demo.sft.yaml';
+const PIPELINE_CONFIG = 'configs/tiny-demo.sft-dpo.yaml';
 /** 50 records at batch 4 for 2 epochs. */
 const TOTAL_STEPS = 26;
 
@@ -39,7 +40,7 @@ async function chart(vs: VSCodeSession, id: string): Promise<{ points: number; h
   return { points: Number((await card.getAttribute('data-points', { timeout: 2000 })) ?? 0), hidden: (await card.getAttribute('hidden', { timeout: 2000 })) !== null };
 }
 
-test('an SFT config from the template, and an SFT run whose dashboard draws loss and token accuracy, not rewards', { timeout: 15 * 60_000 }, async (t) => {
+test('an SFT config from the template, an SFT run whose dashboard draws loss and token accuracy, not rewards, and SFT then DPO as one task', { timeout: 20 * 60_000 }, async (t) => {
   const copy = { configs: path.join(repoRoot, 'samples', 'configs'), data: path.join(repoRoot, 'samples', 'data'), 'models/tiny-llama': modelDir };
   await withVSCode(t, { copy }, async (vs) => {
     await vs.waitForActivation();
@@ -80,5 +81,15 @@ test('an SFT config from the template, and an SFT run whose dashboard draws loss
     const facts = await dashboard(vs).locator('header.run-header').textContent();
     assert.match(facts ?? '', /SFT/);
     assert.ok(existsSync(vs.path('outputs/tiny-sft/final/model.safetensors')), 'the fine-tuned model was written to final/');
+
+    // The whole pipeline (stages: [sft, dpo]) is one task; the dashboard shows both of its runs.
+    await vs.runCommand('DPO: Train');
+    await vs.pickQuickInputItem(PIPELINE_CONFIG);
+    const runStatus = async (dir: string) => dashboard(vs).locator(`.run-row[data-run$="${dir}"]`).getAttribute('data-status', { timeout: 2000 }).catch(() => null);
+    await vs.waitFor('both runs of the pipeline to complete', async () => (await runStatus('outputs/pipeline-sft')) === 'completed' && (await runStatus('outputs/pipeline-dpo')) === 'completed', { timeoutMs: 600_000, intervalMs: 1000 });
+    const starts = readFileSync(vs.path('outputs/pipeline-dpo/metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"start"'));
+    assert.equal(starts.length, 1);
+    assert.match(starts[0]!, /"model":"outputs\/pipeline-sft"/, 'DPO started from the SFT run');
+    await vs.waitFor('the focused DPO run to draw its reward charts', async () => (await chart(vs, 'rewards')).points > 0 && !(await chart(vs, 'rewards')).hidden, { timeoutMs: 30_000 });
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseTrainingConfig } from '../../src/core/config/trainingConfig.ts';
@@ -184,4 +185,34 @@ describe('SFT', () => {
       assert.ok(Math.abs(score([]) - sftLogps) > 0.1, 'SFT moved the log-probabilities, so the base model would have been told apart');
     });
   }
+
+  it('stages: [sft, dpo] runs both in one command, DPO from the SFT result; --resume keeps a completed stage', async () => {
+    const path = join(ws.dir, 'pipeline.yaml');
+    writeFileSync(
+      path,
+      stringify({
+        model: { name: model },
+        stages: ['sft', 'dpo'],
+        sft: { data: { train_path: files.train, eval_path: files.eval }, training: { output_dir: join(ws.dir, 'pipeline-sft'), num_epochs: 1, learning_rate: 3e-3 }, lora: { use_lora: false } },
+        dpo: { beta: 0.1 },
+        data: { train_path: files.pairs, max_length: 64 },
+        training: { output_dir: join(ws.dir, 'pipeline-dpo'), max_steps: 2, batch_size: 8, learning_rate: 1e-6, logging_steps: 1, backend: 'wasm', seed: 5 },
+        lora: { r: 8, lora_alpha: 16, lora_dropout: 0 },
+      }),
+    );
+    const run = await train(['--config', path]);
+    assert.equal(run.code, 0, run.stderr);
+    const starts = run.events.filter((e): e is TrainerStartEvent => e.type === 'start');
+    assert.deepEqual(starts.map((e) => [e.stage, e.outputDir]), [['sft', join(ws.dir, 'pipeline-sft')], ['dpo', join(ws.dir, 'pipeline-dpo')]]);
+    assert.equal(run.events.filter((e) => e.type === 'end').length, 2);
+    assert.match(run.stderr, /stage 1 of 2: SFT into .*pipeline-sft\n[\s\S]*stage 2 of 2: DPO into .*pipeline-dpo/);
+    const dpoMetrics = metricsEvents(run.events.slice(run.events.indexOf(starts[1]!)));
+    closeTo(dpoMetrics[0]!.metrics.loss!, Math.LN2, 1e-6, 'first DPO loss from the SFT model as policy and reference');
+    assert.equal(starts[1]!.model, join(ws.dir, 'pipeline-sft'), "DPO's model is the SFT run");
+
+    const again = await train(['--config', path, '--resume']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /stage 1 of 2: SFT into .*: completed earlier, kept/);
+    assert.equal(again.events.filter((e) => e.type === 'start').length, 0, 'nothing trains again');
+  });
 });

@@ -19,8 +19,11 @@ const DPO: Record<keyof DpoSection, true> = {
   simpo_gamma: true,
   rpo_alpha: true,
   length_normalize: true,
+  data: true,
+  training: true,
+  lora: true,
 };
-const SFT: Record<keyof SftSection, true> = { completion_only_loss: true, packing: true };
+const SFT: Record<keyof SftSection, true> = { completion_only_loss: true, packing: true, data: true, training: true, lora: true };
 const TRAINING: Record<keyof TrainingSection, true> = {
   stage: true,
   output_dir: true,

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { packBestFitDecreasing, packingReport } from '../../src/core/training/packing.ts';
 import { parseTrainingConfig } from '../../src/core/config/trainingConfig.ts';
 import { sftConfigTemplate } from '../../src/core/training/configTemplate.ts';
+import { stageConfigs } from '../../src/core/config/stages.ts';
 import { initBackend } from '../../src/trainer/backend/index.ts';
 import { disposeModel, type CausalLM } from '../../src/trainer/model/causalLM.ts';
 import { initModel } from '../../src/trainer/model/initModel.ts';
@@ -138,5 +139,70 @@ describe('SFT config', () => {
     assert.deepEqual(sftWithDpoKeys.problems.map((p) => [p.code, p.line, p.pointer]), [['config-unused-option', 6, '/dpo/beta']]);
     const dpoWithSftKeys = parseTrainingConfig('model:\n  name: m\ndata:\n  train_path: t.jsonl\nsft:\n  packing: true\n', 'x.yaml');
     assert.deepEqual(dpoWithSftKeys.problems.map((p) => [p.code, p.pointer]), [['config-unused-option', '/sft/packing']]);
+  });
+});
+
+describe('stages: [sft, dpo] in one config', () => {
+  const STAGED = [
+    'model:',
+    '  name: base/model',
+    'stages: [sft, dpo]',
+    'sft:',
+    '  packing: true',
+    '  data:',
+    '    train_path: data/sft.jsonl',
+    '  training:',
+    '    output_dir: outputs/sft',
+    '    learning_rate: 2.0e-4',
+    '  lora:',
+    '    r: 4',
+    'dpo:',
+    '  beta: 0.2',
+    'data:',
+    '  train_path: data/pairs.jsonl',
+    '  max_length: 128',
+    'training:',
+    '  output_dir: outputs/dpo',
+    '  learning_rate: 5.0e-7',
+    '  batch_size: 2',
+    '',
+  ].join('\n');
+
+  it("gives each stage the shared sections with its own keys over them, and DPO the SFT run's output to start from", () => {
+    const { config, problems } = parseTrainingConfig(STAGED, 'pipeline.yaml');
+    assert.deepEqual(problems, []);
+    const [sft, dpo] = stageConfigs(config!);
+    assert.equal(sft!.training.stage, 'sft');
+    assert.equal(sft!.data.train_path, 'data/sft.jsonl');
+    assert.equal(sft!.data.max_length, 128, 'shared');
+    assert.equal(sft!.training.output_dir, 'outputs/sft');
+    assert.equal(sft!.training.learning_rate, 2e-4);
+    assert.equal(sft!.training.batch_size, 2, 'shared');
+    assert.deepEqual([sft!.lora.use_lora, sft!.lora.r], [true, 4], 'its own lora section turns LoRA on');
+    assert.equal(sft!.sft.packing, true);
+    assert.equal(sft!.dpo.beta, 0.1, "DPO's knobs are not SFT's");
+    assert.equal(dpo!.training.stage, 'dpo');
+    assert.equal(dpo!.data.train_path, 'data/pairs.jsonl');
+    assert.equal(dpo!.training.output_dir, 'outputs/dpo');
+    assert.deepEqual(dpo!.model, { name: 'outputs/sft', base_model: 'base/model' });
+    assert.equal(dpo!.dpo.beta, 0.2);
+    assert.equal(dpo!.sft.packing, false);
+    assert.equal(dpo!.lora.use_lora, false, 'no shared lora section: full fine-tuning');
+    assert.equal('stages' in dpo!, false);
+  });
+
+  it("locates a stage's problem at the key that caused it, and refuses two stages in one output_dir", () => {
+    const highRate = parseTrainingConfig(STAGED.replace('  learning_rate: 5.0e-7', '  learning_rate: 1.0e-3'), 'pipeline.yaml');
+    assert.deepEqual(highRate.problems.map((p) => [p.code, p.pointer, p.line]), [['config-learning-rate-high', '/training/learning_rate', 20]]);
+    const sameDir = parseTrainingConfig(STAGED.replace('    output_dir: outputs/sft', '    output_dir: outputs/dpo'), 'pipeline.yaml');
+    assert.equal(sameDir.config, undefined);
+    assert.deepEqual(sameDir.problems.map((p) => [p.code, p.pointer, p.line]), [['config-stage-output-dir', '/training/output_dir', 19]]);
+    const dpoRate = parseTrainingConfig(STAGED.replace("dpo:\n  beta: 0.2", "dpo:\n  beta: 0.2\n  training:\n    learning_rate: 1.0e-3"), 'pipeline.yaml');
+    assert.deepEqual(dpoRate.problems.map((p) => [p.code, p.pointer, p.line]), [['config-learning-rate-high', '/dpo/training/learning_rate', 16]]);
+  });
+
+  it("says a stage's own section is unused in a config without stages", () => {
+    const { problems } = parseTrainingConfig('model:\n  name: m\ndata:\n  train_path: t.jsonl\nsft:\n  training:\n    num_epochs: 3\n', 'x.yaml');
+    assert.deepEqual(problems.map((p) => [p.code, p.pointer]), [['config-unused-option', '/sft/training']]);
   });
 });

@@ -1,6 +1,7 @@
 import { KEY_ALIASES } from './aliases.ts';
 import { lintTrainingConfig } from './configLints.ts';
 import { lintTrlEngine } from './engineLints.ts';
+import { lintStages, stageConfigs, stagePointer } from './stages.ts';
 import { applySchemaDefaults, getConfigValidator, orderLikeSchema, schemaAt, typesOf } from './configSchema.ts';
 import type { Issue } from './issue.ts';
 import { describeSchemaErrors, describeValue, keyLabel } from './schemaErrors.ts';
@@ -150,6 +151,24 @@ function toProblems(issues: readonly Issue[], ctx: BuildContext, writtenAs: Map<
 
 const hasError = (issues: readonly Issue[]) => issues.some((i) => i.severity === 'error');
 
+/** The cross-key lints of each stage's own config, located where the file says each key (once per place). */
+function stageLints(config: TrainingConfig): Issue[] {
+  if (!config.stages) return [...lintTrainingConfig(config), ...lintTrlEngine(config)];
+  const seen = new Set<string>();
+  const issues: Issue[] = [];
+  stageConfigs(config).forEach((stageConfig, i) => {
+    const stage = config.stages![i]!;
+    for (const issue of [...lintTrainingConfig(stageConfig), ...lintTrlEngine(stageConfig)]) {
+      const located = { ...issue, pointer: stagePointer(config, stage, issue.pointer), ...(issue.related ? { related: issue.related.map((p) => stagePointer(config, stage, p)) } : {}) };
+      const key = `${located.code}\u0000${located.pointer}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      issues.push(located);
+    }
+  });
+  return issues;
+}
+
 /**
  * Validates a raw config (the file's mapping with any overrides written in), folds aliases,
  * fills defaults and runs the cross-key checks. The config comes back only when no error was
@@ -170,7 +189,7 @@ export function buildConfig(raw: Record<string, unknown>, ctx: BuildContext): Tr
   if (!promptLengthGiven && config.data.max_prompt_length >= config.data.max_length) {
     config.data.max_prompt_length = Math.max(1, Math.floor(config.data.max_length / 2));
   }
-  issues.push(...lintTrainingConfig(config), ...lintTrlEngine(config));
+  issues.push(...lintStages(config), ...stageLints(config));
   const problems = toProblems(issues, ctx, writtenAs);
   return hasError(issues) ? { problems } : { config, problems };
 }

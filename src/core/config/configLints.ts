@@ -22,7 +22,8 @@ function otherStageKeys(config: TrainingConfig, issues: Issue[]): void {
   const sft = config.training.stage === 'sft';
   const [section, values] = sft ? (['dpo', config.dpo] as const) : (['sft', config.sft] as const);
   for (const [key, value] of Object.entries(values)) {
-    if (!isNonDefault([section, key], value)) continue;
+    // A stage's own data/training/lora sections are lintStages' (stages.ts) to judge.
+    if (key === 'data' || key === 'training' || key === 'lora' || !isNonDefault([section, key], value)) continue;
     issues.push({
       severity: 'warning',
       code: 'config-unused-option',

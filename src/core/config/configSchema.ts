@@ -9,6 +9,8 @@ export interface SchemaNode {
   default?: unknown;
   properties?: Record<string, SchemaNode>;
   items?: SchemaNode;
+  /** A local reference (`#/properties/data`): a stage's own section has the shared section's schema. */
+  $ref?: string;
 }
 
 /** The training-config JSON Schema (also what an editor's YAML/JSON validation can be pointed at). */
@@ -27,12 +29,23 @@ export function getConfigValidator(): ValidateFunction {
   return validator;
 }
 
-/** The schema describing the value at `path` (array indices step into `items`). */
+/** The node a local `$ref` points at, with the referring node's own description. */
+function dereference(node: SchemaNode): SchemaNode {
+  if (!node.$ref?.startsWith('#/')) return node;
+  const target = schemaAt(node.$ref.slice(2).split('/').filter((part) => part !== 'properties'));
+  return target ? { ...target, ...(node.description ? { description: node.description } : {}), default: undefined } : node;
+}
+
+/**
+ * The schema describing the value at `path` (array indices step into `items`, local `$ref`s are
+ * followed). A referenced section brings no defaults: a stage's own section only overrides.
+ */
 export function schemaAt(path: readonly string[]): SchemaNode | undefined {
   let node: SchemaNode | undefined = trainingConfigSchema;
   for (const segment of path) {
     if (!node) return undefined;
     node = node.properties?.[segment] ?? (/^\d+$/.test(segment) ? node.items : undefined);
+    if (node) node = dereference(node);
   }
   return node;
 }

@@ -9,12 +9,15 @@ export type {
   LrSchedulerType,
   ModelSection,
   QuantizationSection,
+  SftSection,
   TrainingBackend,
   TrainingConfig,
   TrainingConfigResult,
   TrainingSection,
+  TrainingStage,
   TruncationMode,
 } from './types.ts';
+export { stageConfigs } from './stages.ts';
 export { isLikelyTrainingConfig, parseTrainingConfig, trainSources } from './trainingConfig.ts';
 export { applyOverrides, CLI_FLAG_KEYS, overrideTarget } from './overrides.ts';
 export { KEY_ALIASES } from './aliases.ts';

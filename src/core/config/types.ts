@@ -32,7 +32,14 @@ export interface DataSection {
   truncation_mode: TruncationMode;
 }
 
-export interface DpoSection {
+/** With `stages`: a stage's own data, training and LoRA keys, over the shared sections. */
+export interface StageOverrides {
+  data?: Partial<DataSection>;
+  training?: Partial<TrainingSection>;
+  lora?: Partial<LoraSection>;
+}
+
+export interface DpoSection extends StageOverrides {
   beta: number;
   /** When set, beta moves linearly from `beta` to `beta_end` over the run. */
   beta_end?: number;
@@ -47,7 +54,7 @@ export interface DpoSection {
 }
 
 /** Supervised fine-tuning, `training.stage: sft`. */
-export interface SftSection {
+export interface SftSection extends StageOverrides {
   /** Loss on completion / assistant tokens only (TRL's completion_only_loss). */
   completion_only_loss: boolean;
   /** Best-fit-decreasing packing into data.max_length sequences, records kept apart. */
@@ -102,6 +109,8 @@ export interface QuantizationSection {
 /** A validated config with every default filled in and every alias folded into its canonical key. */
 export interface TrainingConfig {
   model: ModelSection;
+  /** Both stages in one run, in order (stages.ts makes each stage's own config). */
+  stages?: TrainingStage[];
   data: DataSection;
   dpo: DpoSection;
   sft: SftSection;

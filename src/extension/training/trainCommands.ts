@@ -4,6 +4,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import * as vscode from 'vscode';
 import { describeHolder, liveLockHolder, lockInside } from '../../core/files/fileLock.ts';
 import { sftConfigTemplate, trainingConfigTemplate } from '../../core/training/configTemplate.ts';
+import { stageConfigs } from '../../core/config/index.ts';
 import { detectFormat } from '../../core/dataset/formats.ts';
 import { stageOfFormat } from '../../core/dataset/types.ts';
 import { checkpointStep, RUN_LAYOUT } from '../../core/training/engineContract.ts';
@@ -13,7 +14,7 @@ import type { RunRegistry } from './runRegistry.ts';
 import type { TrainingDashboard } from './dashboardPanel.ts';
 import { createDpoTask, findTrainingConfigs, type ConfigFile } from './taskProvider.ts';
 import { ensureTrlEnvironment } from './trlEnvironment.ts';
-import { configOutputDir, readTrainingConfig, UNTRUSTED_MESSAGE, type TrainingSession, type TrainingSessions } from './trainingSessions.ts';
+import { configOutputDir, configOutputDirs, readTrainingConfig, UNTRUSTED_MESSAGE, type TrainingSession, type TrainingSessions } from './trainingSessions.ts';
 import { SHOW_DASHBOARD_COMMAND } from './trainingStatusBar.ts';
 
 export const TRAIN_COMMAND = 'dpoStudio.train';
@@ -103,7 +104,7 @@ export class TrainCommands {
     }
     if (refuseBusy(outputDir)) return;
     const resolved = readTrainingConfig(config.uri.fsPath, definition);
-    if (resolved?.training.engine === 'trl' && !(await ensureTrlEnvironment(this.services.context.extensionUri, resolved.training.python, config.folder.uri, this.services.sessions.log))) return;
+    if (resolved && stageConfigs(resolved).some((c) => c.training.engine === 'trl') && !(await ensureTrlEnvironment(this.services.context.extensionUri, resolved.training.python, config.folder.uri, this.services.sessions.log))) return;
     const earlier = previousRun(outputDir);
     if (earlier.exists) {
       const rel = vscode.workspace.asRelativePath(outputDir);
@@ -275,7 +276,7 @@ export class TrainCommands {
   private async configFor(key: string): Promise<ConfigFile | undefined> {
     const configs = await findTrainingConfigs();
     const remembered = this.services.context.workspaceState.get<Record<string, string>>(RUN_CONFIGS_KEY, {})[key];
-    const matching = configs.filter((c) => configOutputDir(c.uri.fsPath, c.folder.uri.fsPath, { type: DPO_TASK_TYPE, config: c.relativePath }) === key);
+    const matching = configs.filter((c) => configOutputDirs(c.uri.fsPath, c.folder.uri.fsPath, { type: DPO_TASK_TYPE, config: c.relativePath })?.includes(key));
     const preferred = matching.find((c) => c.uri.fsPath === remembered);
     if (preferred || matching.length <= 1) return preferred ?? matching[0];
     return vscode.window

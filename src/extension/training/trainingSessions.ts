@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import * as vscode from 'vscode';
-import { parseTrainingConfig } from '../../core/config/index.ts';
+import { parseTrainingConfig, stageConfigs } from '../../core/config/index.ts';
 import type { TrainingConfig } from '../../core/config/types.ts';
 import { trainerPythonEnv } from './trlEnvironment.ts';
 import { hubEnv } from '../hub/hubCommands.ts';
@@ -30,8 +30,13 @@ export const TRAINING_ACTIVE_CONTEXT = 'dpoStudio.trainingActive';
 
 /** Where the config says the run goes, or undefined when the config cannot be read as valid. */
 export function configOutputDir(configPath: string, folder: string, definition: DpoTaskDefinition): string | undefined {
+  return configOutputDirs(configPath, folder, definition)?.[0];
+}
+
+/** Every output folder the config trains into, in order: one per stage with `stages: [sft, dpo]`. */
+export function configOutputDirs(configPath: string, folder: string, definition: DpoTaskDefinition): string[] | undefined {
   const config = readTrainingConfig(configPath, definition);
-  return config ? resolve(folder, config.training.output_dir) : undefined;
+  return config ? stageConfigs(config).map((c) => resolve(folder, c.training.output_dir)) : undefined;
 }
 
 /** The config as the trainer will see it (overrides applied), or undefined when it has errors. */

@@ -148,3 +148,13 @@ export function writeRunFile(outputDir: string, run: Record<string, unknown>): v
   const path = join(outputDir, RUN_FILE);
   writing('run info', path, () => writeFileAtomic(path, JSON.stringify(run, null, 2) + '\n'));
 }
+
+/** Whether `outputDir` holds a run that completed: run.json says so and its final/ is there. */
+export function completedRun(outputDir: string): boolean {
+  try {
+    const run = JSON.parse(readFileSync(join(outputDir, RUN_FILE), 'utf8')) as { status?: unknown };
+    return run.status === 'completed' && existsSync(join(outputDir, FINAL_DIR));
+  } catch {
+    return false;
+  }
+}
