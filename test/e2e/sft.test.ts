@@ -90,6 +90,12 @@ test('an SFT config from the template, an SFT run whose dashboard draws loss and
     const starts = readFileSync(vs.path('outputs/pipeline-dpo/metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"start"'));
     assert.equal(starts.length, 1);
     assert.match(starts[0]!, /"model":"outputs\/pipeline-sft"/, 'DPO started from the SFT run');
-    await vs.waitFor('the focused DPO run to draw its reward charts', async () => (await chart(vs, 'rewards')).points > 0 && !(await chart(vs, 'rewards')).hidden, { timeoutMs: 30_000 });
+    // The dashboard followed the task from the SFT run to the DPO run, whose reward charts are back (drawn once scrolled to).
+    await vs.waitFor('the dashboard to focus the DPO run', async () => (await dashboard(vs).locator('header.run-header .run-title').textContent({ timeout: 2000 }))?.includes('outputs/pipeline-dpo'), { timeoutMs: 30_000 });
+    await dashboard(vs).locator('section.chart-card[data-chart="rewards"]').scrollIntoViewIfNeeded();
+    await vs.waitFor('the reward chart of the DPO run to be drawn', async () => {
+      const rewards = await chart(vs, 'rewards');
+      return !rewards.hidden && rewards.points > 0;
+    }, { timeoutMs: 30_000 });
   });
 });

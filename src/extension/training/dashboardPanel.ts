@@ -86,6 +86,17 @@ export class TrainingDashboard implements vscode.Disposable {
     this.attach(panel);
   }
 
+  /**
+   * A trainer moved on from the run `from` to the run `to` (the DPO stage after the SFT stage of
+   * a `stages` config): the dashboard follows when it was showing `from`, without taking the
+   * editor area from whatever the user looks at.
+   */
+  follow(from: string, to: string): void {
+    if (this.focus !== from) return;
+    this.focus = to;
+    if (this.panel) this.post({ type: 'focus', run: to });
+  }
+
   /** A dashboard restored after a window reload. */
   revive(panel: vscode.WebviewPanel): void {
     if (this.panel) {

@@ -44,6 +44,7 @@ export function registerTraining(context: vscode.ExtensionContext): vscode.Dispo
       },
     }),
     commands.register(),
+    sessions.onDidMoveRun(({ from, to }) => dashboard.follow(from, to)),
     vscode.commands.registerCommand(SET_UP_TRL_COMMAND, () => runTrlSetup(context.extensionUri, log)),
     registerHubCommands(context, log),
     { dispose: () => (active = undefined) },

@@ -64,6 +64,9 @@ export class TrainingSessions implements vscode.Disposable {
   private readonly ended = new vscode.EventEmitter<{ session: TrainingSession; exit: TrainerExit }>();
   /** A trainer exited (the notification and the status bar listen). */
   readonly onDidEnd = this.ended.event;
+  private readonly moved = new vscode.EventEmitter<{ from: string; to: string }>();
+  /** A trainer went on from one run to the next (the stages of one config). */
+  readonly onDidMoveRun = this.moved.event;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -135,9 +138,11 @@ export class TrainingSessions implements vscode.Disposable {
   private route(session: TrainingSession, event: TrainerEvent): void {
     if (event.type === 'start' && typeof event.outputDir === 'string' && event.outputDir !== session.key) {
       // The trainer's own word on where it writes (the config could not be read here, or a symlink).
-      if (session.key) this.registry.endLive(session.key);
+      const from = session.key;
+      if (from) this.registry.endLive(from);
       session.key = event.outputDir;
       this.registry.beginLive(session.key);
+      if (from) this.moved.fire({ from, to: session.key });
     }
     if (session.key) this.registry.applyLive(session.key, event);
     if (event.type === 'start' || event.type === 'end') this.update();
@@ -152,6 +157,7 @@ export class TrainingSessions implements vscode.Disposable {
     for (const session of this.sessions) session.process.stop();
     this.changed.dispose();
     this.ended.dispose();
+    this.moved.dispose();
   }
 }
 
