@@ -9,32 +9,29 @@ from collections.abc import Iterator
 from torch.utils.data import Sampler
 
 
-def read_records(path: str) -> tuple[list[dict[str, list[int]]], list[str]]:
-    """The token columns TRL trains on, and where each record came from (`file:line`, for
-    naming records in an error), in one pass over a file that can be hundreds of MB."""
+def _read_jsonl(path: str, columns: tuple[str, ...]) -> tuple[list[dict[str, object]], list[str]]:
+    """The columns of each record, and where each came from (`file:line`, for naming records in an
+    error), in one pass over a file that can be hundreds of MB."""
     records = []
     sources = []
     with open(path, encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
                 record = json.loads(line)
-                records.append({"prompt_ids": record["prompt_ids"], "chosen_ids": record["chosen_ids"], "rejected_ids": record["rejected_ids"]})
+                records.append({column: record[column] for column in columns})
                 sources.append(record.get("source", "?"))
     return records, sources
+
+
+def read_records(path: str) -> tuple[list[dict[str, object]], list[str]]:
+    """DPO pairs: the token columns DPOTrainer trains on."""
+    return _read_jsonl(path, ("prompt_ids", "chosen_ids", "rejected_ids"))
 
 
 def read_sft_records(path: str) -> tuple[list[dict[str, object]], list[str]]:
     """SFT records as SFTTrainer takes them already tokenized (input_ids, completion_mask), with
-    the training file each came from (`dataset`) and where (`file:line`)."""
-    records = []
-    sources = []
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                record = json.loads(line)
-                records.append({"input_ids": record["input_ids"], "completion_mask": record["completion_mask"], "dataset": record["dataset"]})
-                sources.append(record.get("source", "?"))
-    return records, sources
+    the training file each came from (`dataset`: TRL packs each file on its own, as the plan did)."""
+    return _read_jsonl(path, ("input_ids", "completion_mask", "dataset"))
 
 
 def planned_packing_mismatch(packed_input_ids: list[list[int]], planned_rows: list[list[int]], record_input_ids: list[list[int]]) -> str | None:

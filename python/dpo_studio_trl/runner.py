@@ -51,15 +51,36 @@ def _latest_checkpoint(output_dir: str) -> str | None:
     return os.path.join(output_dir, f"checkpoint-{max(steps)}") if steps else None
 
 
-def _build_trainer_class() -> type:
+def _plan_ordered_mixin() -> type:
     import torch
-    from trl import DPOTrainer
 
     from .data import PlanSampler
 
-    class StudioDPOTrainer(DPOTrainer):  # type: ignore[misc]
-        """DPOTrainer that takes records already tokenized and truncated by DPO Studio, in the
-        batch plan's order, and stops at the first non-finite loss."""
+    class PlanOrdered:
+        """What both trainers share: batches in the plan's order (never a random one), and a stop
+        at the first non-finite loss, naming the step's records, before its update is applied."""
+
+        epoch_orders: list[list[int]]
+        name_records: Any
+
+        def _get_train_sampler(self, train_dataset: Any = None) -> Any:
+            return PlanSampler(self.epoch_orders)
+
+        def training_step(self, model: Any, inputs: Any, num_items_in_batch: Any = None) -> Any:
+            loss = super().training_step(model, inputs, num_items_in_batch)  # type: ignore[misc]
+            if not bool(torch.isfinite(loss).all()):
+                step = self.state.global_step + 1  # type: ignore[attr-defined]
+                raise NonFiniteLoss(step, self.name_records(step))
+            return loss
+
+    return PlanOrdered
+
+
+def _build_trainer_class() -> type:
+    from trl import DPOTrainer
+
+    class StudioDPOTrainer(_plan_ordered_mixin(), DPOTrainer):  # type: ignore[misc]
+        """DPOTrainer that takes records already tokenized and truncated by DPO Studio."""
 
         def __init__(self, *args: Any, epoch_orders: list[list[int]], name_records: Any, **kwargs: Any) -> None:
             self.epoch_orders = epoch_orders
@@ -68,15 +89,6 @@ def _build_trainer_class() -> type:
 
         def _prepare_dataset(self, dataset: Any, processing_class: Any, args: Any, dataset_name: str) -> Any:
             return dataset
-
-        def _get_train_sampler(self, train_dataset: Any = None) -> Any:
-            return PlanSampler(self.epoch_orders)
-
-        def training_step(self, model: Any, inputs: Any, num_items_in_batch: Any = None) -> Any:
-            loss = super().training_step(model, inputs, num_items_in_batch)
-            if not bool(torch.isfinite(loss).all()):
-                raise NonFiniteLoss(self.state.global_step + 1, self.name_records(self.state.global_step + 1))
-            return loss
 
     return StudioDPOTrainer
 
@@ -95,17 +107,15 @@ class _PackingWarningFilter(logging.Filter):
 
 
 def _build_sft_trainer_class() -> type:
-    import torch
     from datasets import concatenate_datasets
     from trl import SFTTrainer
 
-    from .data import PlanSampler, planned_packing_mismatch
+    from .data import planned_packing_mismatch
 
-    class StudioSFTTrainer(SFTTrainer):  # type: ignore[misc]
+    class StudioSFTTrainer(_plan_ordered_mixin(), SFTTrainer):  # type: ignore[misc]
         """SFTTrainer on records already tokenized by DPO Studio (input ids and completion mask).
         TRL builds the labels and, with packing, packs each training file on its own, as the
-        plan did; the packed sequences must be the planned ones. Batches follow the plan's order,
-        and the first non-finite loss stops the run."""
+        plan did; the packed sequences must be the planned ones."""
 
         def __init__(self, *args: Any, epoch_orders: list[list[int]], name_records: Any, planned_rows: dict[str, tuple[list[list[int]], list[list[int]]]], **kwargs: Any) -> None:
             self.epoch_orders = epoch_orders
@@ -123,15 +133,6 @@ def _build_sft_trainer_class() -> type:
                 if mismatch is not None:
                     raise SetupError(f"TRL's packing of the {dataset_name} data is not the one planned ({mismatch}); the engines would train different sequences")
             return prepared
-
-        def _get_train_sampler(self, train_dataset: Any = None) -> Any:
-            return PlanSampler(self.epoch_orders)
-
-        def training_step(self, model: Any, inputs: Any, num_items_in_batch: Any = None) -> Any:
-            loss = super().training_step(model, inputs, num_items_in_batch)
-            if not bool(torch.isfinite(loss).all()):
-                raise NonFiniteLoss(self.state.global_step + 1, self.name_records(self.state.global_step + 1))
-            return loss
 
     return StudioSFTTrainer
 

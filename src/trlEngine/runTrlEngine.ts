@@ -74,6 +74,16 @@ function sftRecordsJsonl(datasets: ReadonlyArray<LoadedDataset<SftExample>>): st
   return lines.join('\n') + '\n';
 }
 
+/** The records files the runner reads, and what the spec says of them. */
+function writeRecords(engineDir: string, train: string, evalText: string | undefined): Record<string, string> {
+  const trainRecords = join(engineDir, 'train-records.jsonl');
+  writeFileAtomic(trainRecords, train);
+  if (evalText === undefined) return { train_records: trainRecords };
+  const evalRecords = join(engineDir, 'eval-records.jsonl');
+  writeFileAtomic(evalRecords, evalText);
+  return { train_records: trainRecords, eval_records: evalRecords };
+}
+
 interface StageData {
   /** Examples per training file, as the plan counts them (packed sequences when packing). */
   sizes: number[];
@@ -95,13 +105,7 @@ function stageData(config: TrainOptions['config'], cwd: string, tokenizer: TextT
       sizes: train.map((d) => d.examples.length),
       train,
       eval: evalSet,
-      write(engineDir) {
-        const trainRecords = join(engineDir, 'train-records.jsonl');
-        writeFileAtomic(trainRecords, recordsJsonl(train));
-        const evalRecords = evalSet ? join(engineDir, 'eval-records.jsonl') : undefined;
-        if (evalRecords && evalSet) writeFileAtomic(evalRecords, recordsJsonl([evalSet]));
-        return { train_records: trainRecords, ...(evalRecords ? { eval_records: evalRecords } : {}) };
-      },
+      write: (engineDir) => writeRecords(engineDir, recordsJsonl(train), evalSet && recordsJsonl([evalSet])),
     };
   }
   const { train, eval: evalSet } = loadDatasets(config, { load: (path, weight) => loadSftDataset(path, cwd, tokenizer, config, weight), unit: 'records', truncation: `cut to max_length ${config.data.max_length}` }, out.log);
@@ -122,13 +126,11 @@ function stageData(config: TrainOptions['config'], cwd: string, tokenizer: TextT
     sizes: trainRows ? trainRows.map((rows) => rows.length) : train.map((d) => d.examples.length),
     train,
     eval: evalSet,
-    write(engineDir) {
-      const trainRecords = join(engineDir, 'train-records.jsonl');
-      writeFileAtomic(trainRecords, sftRecordsJsonl(train));
-      const evalRecords = evalSet ? join(engineDir, 'eval-records.jsonl') : undefined;
-      if (evalRecords && evalSet) writeFileAtomic(evalRecords, sftRecordsJsonl([evalSet]));
-      return { train_records: trainRecords, ...(evalRecords ? { eval_records: evalRecords } : {}), ...(trainRows ? { packed_train_rows: trainRows.flat() } : {}), ...(evalRows ? { packed_eval_rows: evalRows } : {}) };
-    },
+    write: (engineDir) => ({
+      ...writeRecords(engineDir, sftRecordsJsonl(train), evalSet && sftRecordsJsonl([evalSet])),
+      ...(trainRows ? { packed_train_rows: trainRows.flat() } : {}),
+      ...(evalRows ? { packed_eval_rows: evalRows } : {}),
+    }),
   };
 }
 

@@ -12,7 +12,7 @@ import { loadModel } from '../../src/trainer/model/modelFolder.ts';
 import { TextTokenizer } from '../../src/trainer/tokenizer/textTokenizer.ts';
 import { loadSftDatasets } from '../../src/trainer/train/sftData.ts';
 import { sftStage } from '../../src/trainer/train/trainingStage.ts';
-import { colorSftTask, colorTask, deterministic, metricsEvents, tinyModel, train, workspace, writeConfig, writeJsonl, type ConfigSections } from './trainFixtures.ts';
+import { colorSftTask, colorTask, deterministic, metricsEvents, nanScenario, tinyModel, train, workspace, writeConfig, writeJsonl, type ConfigSections } from './trainFixtures.ts';
 import { requireTrl } from './trlFixtures.ts';
 
 // Supervised fine-tuning on both engines, and DPO from its result, as the guide's pipeline runs:
@@ -215,4 +215,22 @@ describe('SFT', () => {
     assert.match(again.stderr, /stage 1 of 2: SFT into .*: completed earlier, kept/);
     assert.equal(again.events.filter((e) => e.type === 'start').length, 0, 'nothing trains again');
   });
+
+  for (const engine of ['tfjs', 'trl'] as const) {
+    it(`a NaN loss in an SFT run names its step and records and keeps the last good checkpoint (${engine} engine)`, async (t) => {
+      if (engine === 'trl' && !requireTrl(t)) return;
+      const dir = join(ws.dir, `nan-${engine}`);
+      const { model: poisoned, data: pairs, bad, seed, badStep } = nanScenario(dir);
+      // The same records as SFT data: the poisoned token sits in the bad record's output.
+      const sftData = writeJsonl(join(dir, 'nan.jsonl'), readFileSync(pairs, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { prompt: string; chosen: string }).map((r) => ({ instruction: r.prompt, output: r.chosen })));
+      const out = join(dir, 'run');
+      const config = writeConfig(join(dir, 'nan.yaml'), { model: { name: poisoned }, data: { train_path: sftData }, training: { stage: 'sft', engine, backend: engine === 'trl' ? 'auto' : 'wasm', output_dir: out, save_steps: 1, seed, logging_steps: 1 } });
+      const run = await train(['--config', config]);
+      assert.equal(run.code, 1, run.stderr);
+      const error = run.events.find((e): e is Extract<TrainerEvent, { type: 'error' }> => e.type === 'error');
+      assert.match(error?.message ?? '', new RegExp(`(NaN|infinite).* at step ${badStep}.*nan\\.jsonl:${bad + 1}\\b`));
+      assert.equal(error?.lastCheckpoint, join(out, `checkpoint-${badStep - 1}`));
+      assert.ok(!existsSync(join(out, `checkpoint-${badStep}`)), 'the NaN step is not saved');
+    });
+  }
 });

@@ -24,30 +24,21 @@ export function packBestFitDecreasing(lengths: readonly number[], seqLength: num
   // Open bins by remaining room, each list in the order the room appeared.
   const byRoom = new Map<number, Array<{ ids: number[]; room: number }>>();
   const rooms: number[] = []; // sorted ascending, distinct
-  const insertRoom = (room: number) => {
+  /** The position of the first room of at least `size`. */
+  const firstAtLeast = (size: number) => {
     let lo = 0;
     let hi = rooms.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (rooms[mid]! < room) lo = mid + 1;
+      if (rooms[mid]! < size) lo = mid + 1;
       else hi = mid;
     }
-    if (rooms[lo] !== room) rooms.splice(lo, 0, room);
-  };
-  const smallestRoomFor = (length: number): number | undefined => {
-    let lo = 0;
-    let hi = rooms.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (rooms[mid]! < length) lo = mid + 1;
-      else hi = mid;
-    }
-    return rooms[lo];
+    return lo;
   };
   for (const index of order) {
     const length = lengths[index]!;
     if (length < 1 || length > seqLength) throw new Error(`record ${index} has ${length} tokens; packing takes 1 to ${seqLength}`);
-    const room = smallestRoomFor(length);
+    const room = rooms[firstAtLeast(length)];
     let bin: { ids: number[]; room: number };
     if (room === undefined) {
       bin = { ids: [], room: seqLength };
@@ -57,7 +48,7 @@ export function packBestFitDecreasing(lengths: readonly number[], seqLength: num
       bin = queue.shift()!;
       if (queue.length === 0) {
         byRoom.delete(room);
-        rooms.splice(rooms.indexOf(room), 1);
+        rooms.splice(firstAtLeast(room), 1);
       }
     }
     bin.ids.push(index);
@@ -67,7 +58,7 @@ export function packBestFitDecreasing(lengths: readonly number[], seqLength: num
       if (queue) queue.push(bin);
       else {
         byRoom.set(bin.room, [bin]);
-        insertRoom(bin.room);
+        rooms.splice(firstAtLeast(bin.room), 0, bin.room);
       }
     }
   }

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { validateText } from '../../core/dataset/validateText.ts';
 import { locateInFile } from '../../core/dataset/datasetValidation.ts';
-import { isSftFormat } from '../../core/dataset/types.ts';
+import { isSftFormat, type RecordFormat } from '../../core/dataset/types.ts';
+import type { RecordSpan } from '../../core/dataset/recordSpans.ts';
 import type { CausalLM } from '../model/causalLM.ts';
 import { tokenizePair, type PairTokens, type TruncationOptions } from '../tokenizer/pairTokens.ts';
 import type { TextTokenizer } from '../tokenizer/textTokenizer.ts';
@@ -31,10 +32,20 @@ export interface TokenizedDataset {
   fileErrors: SkippedRecord[];
 }
 
-/** Validates `text` (named `fileName` for its format: .jsonl or .json) and tokenizes every record without errors. */
-export function tokenizeDatasetText(text: string, fileName: string, tokenizer: TextTokenizer, truncation: TruncationOptions = {}): TokenizedDataset {
+/** A record that passed validation, ready to tokenize. */
+export interface ValidRecord {
+  span: RecordSpan;
+  value: Record<string, unknown>;
+  format: RecordFormat;
+}
+
+/**
+ * Validates `text` (named `fileName` for its format: .jsonl or .json) with the dataset core: the
+ * records without errors, each record with an error as a located skip, and the file's own errors.
+ */
+export function validRecords(text: string, fileName: string): { records: ValidRecord[]; skipped: SkippedRecord[]; fileErrors: SkippedRecord[] } {
   const result = validateText(text, fileName);
-  const records: TokenizedRecord[] = [];
+  const records: ValidRecord[] = [];
   const skipped: SkippedRecord[] = [];
   const fileErrors = result.problems
     .filter((p) => p.severity === 'error' && p.recordIndex === undefined)
@@ -46,8 +57,17 @@ export function tokenizeDatasetText(text: string, fileName: string, tokenizer: T
       skipped.push({ index: span.index, line: located.line, column: located.column, code: error.code, message: error.message });
       continue;
     }
-    const record = analysis.value as Record<string, unknown>;
-    const format = analysis.summary!.format;
+    records.push({ span, value: analysis.value as Record<string, unknown>, format: analysis.summary!.format });
+  }
+  return { records, skipped, fileErrors };
+}
+
+/** Validates `text` (named `fileName` for its format: .jsonl or .json) and tokenizes every record without errors. */
+export function tokenizeDatasetText(text: string, fileName: string, tokenizer: TextTokenizer, truncation: TruncationOptions = {}): TokenizedDataset {
+  const valid = validRecords(text, fileName);
+  const records: TokenizedRecord[] = [];
+  const { skipped, fileErrors } = valid;
+  for (const { span, value: record, format } of valid.records) {
     if (isSftFormat(format)) {
       skipped.push({ index: span.index, line: span.line, column: span.column, code: 'sft-record', message: `a ${format} record is for supervised fine-tuning, not a preference pair (training.stage: sft trains on it)` });
       continue;

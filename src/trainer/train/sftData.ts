@@ -2,11 +2,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TrainingConfig } from '../../core/config/types.ts';
-import { locateInFile } from '../../core/dataset/datasetValidation.ts';
 import { isSftFormat } from '../../core/dataset/types.ts';
-import { validateText } from '../../core/dataset/validateText.ts';
 import { describePacking, packBestFitDecreasing, packingReport, type PackingReport } from '../../core/training/packing.ts';
-import type { SkippedRecord } from '../logps/datasetLogps.ts';
+import { validRecords, type SkippedRecord } from '../logps/datasetLogps.ts';
 import { tokenizeSft, trainedTargets, truncateSft } from '../tokenizer/sftTokens.ts';
 import type { TextTokenizer } from '../tokenizer/textTokenizer.ts';
 import { TrainingSetupError } from './trainErrors.ts';
@@ -22,27 +20,18 @@ export function loadSftDataset(path: string, cwd: string, tokenizer: TextTokeniz
   const resolved = resolve(cwd, path);
   if (statSync(resolved, { throwIfNoEntry: false })?.isFile() !== true) throw new TrainingSetupError(`${path}: no such file (resolved against ${cwd})`);
   const bytes = readFileSync(resolved);
-  const result = validateText(bytes.toString('utf8').replace(/^\uFEFF/, ''), resolved);
+  const valid = validRecords(bytes.toString('utf8').replace(/^\uFEFF/, ''), resolved);
   const examples: SftExample[] = [];
-  const skipped: SkippedRecord[] = result.problems
-    .filter((p) => p.severity === 'error' && p.recordIndex === undefined)
-    .map((p) => ({ index: -1, line: p.line, column: p.column, code: p.code, message: p.message }));
+  const skipped: SkippedRecord[] = [...valid.fileErrors, ...valid.skipped];
   let truncated = 0;
-  for (const { span, analysis } of result.records) {
-    const error = analysis.problems.find((p) => p.severity === 'error');
-    if (error) {
-      const located = locateInFile(span, error);
-      skipped.push({ index: span.index, line: located.line, column: located.column, code: error.code, message: error.message });
-      continue;
-    }
-    const format = analysis.summary!.format;
+  for (const { span, value, format } of valid.records) {
     if (!isSftFormat(format)) {
       skipped.push({ index: span.index, line: span.line, column: span.column, code: 'preference-record', message: `a ${format} record is a preference pair or candidates, not an SFT record` });
       continue;
     }
     let tokens;
     try {
-      tokens = tokenizeSft(tokenizer, analysis.value as Record<string, unknown>, format, { completionOnlyLoss: config.sft.completion_only_loss });
+      tokens = tokenizeSft(tokenizer, value, format, { completionOnlyLoss: config.sft.completion_only_loss });
     } catch (e) {
       skipped.push({ index: span.index, line: span.line, column: span.column, code: 'not-tokenizable', message: (e as Error).message });
       continue;
