@@ -20,7 +20,7 @@ import { formatEval, formatProgress } from '../trainer/train/progressPrinter.ts'
 import { planSteps } from '../trainer/train/stepPlan.ts';
 import { TrainingSetupError } from '../trainer/train/trainErrors.ts';
 import { assertSameTrainingData, loadDatasets, loadTrainingDatasets, type LoadedDataset, type SftExample } from '../trainer/train/trainingData.ts';
-import { loadSftDataset, packDataset } from '../trainer/train/sftData.ts';
+import { packDataset, sftReader } from '../trainer/train/sftData.ts';
 import { describePacking } from '../core/training/packing.ts';
 import type { TrainResult } from '../trainer/train/runTraining.ts';
 import type { RunOutput, TrainOptions } from '../trainer/train/trainingSession.ts';
@@ -108,7 +108,7 @@ function stageData(config: TrainOptions['config'], cwd: string, tokenizer: TextT
       write: (engineDir) => writeRecords(engineDir, recordsJsonl(train), evalSet && recordsJsonl([evalSet])),
     };
   }
-  const { train, eval: evalSet } = loadDatasets(config, { load: (path, weight) => loadSftDataset(path, cwd, tokenizer, config, weight), unit: 'records', truncation: `cut to max_length ${config.data.max_length}` }, out.log);
+  const { train, eval: evalSet } = loadDatasets(config, sftReader(config, cwd, tokenizer), out.log);
   // Packed rows, by record index within all files' records in order (the records file's lines).
   const packedRows = (datasets: ReadonlyArray<LoadedDataset<SftExample>>, role: string) => {
     let offset = 0;

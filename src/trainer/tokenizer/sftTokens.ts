@@ -5,16 +5,16 @@ import type { TextTokenizer } from './textTokenizer.ts';
 /**
  * An SFT record turned into token ids the way TRL's SFTTrainer does it, with the mask of the
  * tokens the loss trains on:
- * Plain text is tokenized as `tokenizer(text)` is, with the post-processor's special tokens
- * (Llama's BOS); chat turns get what the template writes.
- * - prompt/completion text: prompt + completion + EOS tokenized as one text, the completion being
+ * - prompt/completion text: prompt + completion + EOS tokenized as one text, as `tokenizer(text)`
+ *   does it (with the post-processor's special tokens: Llama's BOS), the completion being
  *   everything after the prompt's tokens; as chat turns: template(prompt, add_generation_prompt)
  *   then template(prompt + completion);
- * - instruction/input/output: the prompt rendered as the DPO instruction format renders it (so
- *   the SFT model learns on the prompts DPO will show it), tokenized apart from output + EOS;
+ * - instruction/input/output (TRL has no such format): the prompt rendered and tokenized exactly
+ *   as the DPO instruction format's prompt is (pairTokens.ts), so the SFT model learns on the
+ *   prompts DPO will show it, then output + EOS;
  * - messages: template(messages), every assistant turn trained (its tokens are those that
  *   template(turns up to it) adds to template(turns before it, add_generation_prompt));
- * - text: every token, EOS appended.
+ * - text: every token, as `tokenizer(text)` gives them, EOS appended.
  * With completion_only_loss false every token trains, as TRL's does.
  */
 
@@ -77,7 +77,7 @@ export function tokenizeSft(tokenizer: TextTokenizer, record: JsonObject, format
       break;
     }
     case 'alpaca': {
-      const promptIds = tokenizer.encodeWithSpecialTokens(promptToText({ instruction: record.instruction as string, ...(typeof record.input === 'string' ? { input: record.input } : {}) }));
+      const promptIds = tokenizer.encode(promptToText({ instruction: record.instruction as string, ...(typeof record.input === 'string' ? { input: record.input } : {}) }));
       const outputIds = withEos(tokenizer, tokenizer.encode(record.output as string));
       tokens = { inputIds: [...promptIds, ...outputIds], labelMask: [...promptIds.map(() => 0), ...outputIds.map(() => 1)], warnings: [] };
       break;

@@ -8,7 +8,7 @@ import { validRecords, type SkippedRecord } from '../logps/datasetLogps.ts';
 import { tokenizeSft, trainedTargets, truncateSft } from '../tokenizer/sftTokens.ts';
 import type { TextTokenizer } from '../tokenizer/textTokenizer.ts';
 import { TrainingSetupError } from './trainErrors.ts';
-import { loadDatasets, type LoadedDataset, type SftExample } from './trainingData.ts';
+import { loadDatasets, type DatasetReader, type LoadedDataset, type SftExample } from './trainingData.ts';
 
 /**
  * An SFT dataset read through the dataset core (every SFT format, errors located), tokenized as
@@ -67,9 +67,14 @@ export function packDataset(dataset: LoadedDataset<SftExample>, seqLength: numbe
   return { dataset: { ...dataset, examples }, report: packingReport(lengths, bins, seqLength) };
 }
 
+/** How an SFT run reads its files (both engines; the TRL engine leaves the packing to TRL). */
+export function sftReader(config: TrainingConfig, cwd: string, tokenizer: TextTokenizer): DatasetReader<SftExample> {
+  return { load: (path, weight) => loadSftDataset(path, cwd, tokenizer, config, weight), unit: 'records', truncation: `cut to max_length ${config.data.max_length}` };
+}
+
 /** The SFT datasets of a config, packed when `sft.packing` says so (the report says what packing saved). */
 export function loadSftDatasets(config: TrainingConfig, cwd: string, tokenizer: TextTokenizer, log: (message: string, level?: 'info' | 'warning') => void): { train: LoadedDataset<SftExample>[]; eval: LoadedDataset<SftExample> | undefined } {
-  const loaded = loadDatasets(config, { load: (path, weight) => loadSftDataset(path, cwd, tokenizer, config, weight), unit: 'records', truncation: `cut to max_length ${config.data.max_length}` }, log);
+  const loaded = loadDatasets(config, sftReader(config, cwd, tokenizer), log);
   if (!config.sft.packing) return loaded;
   const pack = (dataset: LoadedDataset<SftExample>, role: string) => {
     const packed = packDataset(dataset, config.data.max_length);
