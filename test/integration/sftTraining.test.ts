@@ -233,4 +233,18 @@ describe('SFT', () => {
       assert.ok(!existsSync(join(out, `checkpoint-${badStep}`)), 'the NaN step is not saved');
     });
   }
+
+  it('SFT on two TRL processes (torchrun, packed) trains what one process does with the same global batch', async (t) => {
+    if (!requireTrl(t)) return;
+    // No LoRA dropout: its masks are drawn per process.
+    const sections = { data: { eval_path: undefined }, sft: { packing: true }, training: { max_steps: 3, logging_steps: 1 }, lora: { r: 8, lora_alpha: 16, lora_dropout: 0 } };
+    const two = await train(['--config', sftConfig('two-ranks', { ...sections, engine: 'trl', training: { ...sections.training, processes: 2, batch_size: 2 } })]);
+    assert.equal(two.code, 0, two.stderr);
+    assert.equal(startOf(two.events).worldSize, 2);
+    const one = await train(['--config', sftConfig('one-rank', { ...sections, engine: 'trl', training: { ...sections.training, batch_size: 4 } })]);
+    assert.equal(one.code, 0, one.stderr);
+    const losses = (run: typeof one) => metricsEvents(run.events).map((e) => e.metrics.loss!);
+    losses(two).forEach((loss, i) => closeTo(loss, losses(one)[i]!, 1e-4, `step ${i + 1} loss`));
+    assert.equal(losses(two).length, 3);
+  });
 });

@@ -101,19 +101,3 @@ export function microBatchEval(ctx: StepContext, examples: readonly TrainingExam
   packed.dispose();
   return unpack(values, examples.length, hasNll, tokens);
 }
-
-/** Adds `next` into `sum` (freeing both inputs); returns the new sums. */
-export function accumulateGradients(sum: Map<string, tf.Tensor> | undefined, next: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
-  if (!sum) return next;
-  const out = new Map<string, tf.Tensor>();
-  for (const [name, g] of next) {
-    const previous = sum.get(name);
-    out.set(name, previous ? tf.add(previous, g) : g);
-    if (previous) {
-      previous.dispose();
-      g.dispose();
-    }
-  }
-  for (const [name, g] of sum) if (!out.has(name)) out.set(name, g);
-  return out;
-}

@@ -8,7 +8,7 @@ import { saveAdapter } from '../model/adapterFolder.ts';
 import { writeSafetensors } from '../model/safetensors.ts';
 import { writeFolderAtomic } from './atomicFolder.ts';
 import { saveCheckpoint, TRAINER_STATE_FORMAT, type TrainerState } from './checkpoint.ts';
-import { accumulateGradients } from './dpoStep.ts';
+import { accumulateGradients } from './gradientSums.ts';
 import { FINAL_DIR } from './outputDir.ts';
 import { formatEval, formatProgress } from './progressPrinter.ts';
 import { NonFiniteLossError, writing } from './trainErrors.ts';
