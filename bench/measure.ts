@@ -29,3 +29,8 @@ export function msPerCall(f: () => void, minMs: number): CallTime {
   const cpu = process.cpuUsage(cpu0);
   return { wall: (now - start) / calls, cpu: (cpu.user + cpu.system) / 1000 / calls };
 }
+
+/** Seconds between consecutive steps' logs (a log every step), the first `warmup` steps left out. */
+export function stepIntervals(times: readonly number[], warmup: number): number[] {
+  return times.slice(1).map((t, i) => t - times[i]!).slice(warmup);
+}

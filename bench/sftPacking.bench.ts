@@ -14,15 +14,14 @@ import { parseTrainingConfig } from '../src/core/config/index.ts';
 import { parseTrainerEvents } from '../src/core/training/trainerEventStream.ts';
 import type { TrainerMetricsEvent } from '../src/protocol/trainerEvents.ts';
 import { initBackend } from '../src/trainer/backend/index.ts';
-import { initModel } from '../src/trainer/model/initModel.ts';
 import { TextTokenizer } from '../src/trainer/tokenizer/textTokenizer.ts';
 import { runTraining } from '../src/trainer/train/index.ts';
+import { writeBenchModel } from './benchModel.ts';
 import { singleTokenWords, text } from './benchText.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const RECORDS = 96;
 const MAX_LENGTH = 256;
-const SHAPE = { hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 688, vocab_size: 8192 };
 
 async function epoch(dir: string, model: string, data: string, packing: boolean): Promise<{ seconds: number; tokens: number; log: string }> {
   const yaml = [
@@ -46,7 +45,7 @@ async function main(): Promise<void> {
   try {
     await initBackend('wasm');
     const model = join(dir, 'model');
-    initModel(model, { arch: 'llama', size: 'tiny', configOverrides: SHAPE });
+    writeBenchModel(model);
     const words = singleTokenWords(TextTokenizer.fromFolder(model));
     // Lengths spread evenly over 16..256 tokens, in a shuffled order.
     const records = Array.from({ length: RECORDS }, (_, i) => {

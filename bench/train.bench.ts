@@ -21,16 +21,15 @@ import { parseTrainingConfig } from '../src/core/config/index.ts';
 import { parseTrainerEvents } from '../src/core/training/trainerEventStream.ts';
 import type { TrainerMetricsEvent } from '../src/protocol/trainerEvents.ts';
 import { initBackend } from '../src/trainer/backend/index.ts';
-import { initModel } from '../src/trainer/model/initModel.ts';
 import { TextTokenizer } from '../src/trainer/tokenizer/textTokenizer.ts';
 import { runTraining } from '../src/trainer/train/index.ts';
 import { singleTokenWords, text } from './benchText.ts';
-import { median, msPerCall } from './measure.ts';
+import { BENCH_SHAPE as SHAPE, writeBenchModel } from './benchModel.ts';
+import { median, msPerCall, stepIntervals } from './measure.ts';
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 6);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
-const SHAPE = { hidden: 256, layers: 4, heads: 4, kvHeads: 2, intermediate: 688, vocab: 8192 };
 const PAIRS = 2;
 const PROMPT = 128;
 const ANSWER = 128;
@@ -39,8 +38,7 @@ const SEQUENCE = PROMPT + ANSWER;
 
 /** Per-step seconds from consecutive metrics events (logging every step), warm-up steps left out. */
 function stepSeconds(events: TrainerMetricsEvent[]): number[] {
-  const times = events.map((e) => e.metrics.elapsed_seconds!);
-  return times.slice(1).map((t, i) => t - times[i]!).slice(WARMUP);
+  return stepIntervals(events.map((e) => e.metrics.elapsed_seconds!), WARMUP);
 }
 
 /** FLOPs of one forward pass over the micro-batch, by part. */
@@ -101,11 +99,7 @@ async function main(): Promise<void> {
   try {
     await initBackend('wasm', (line) => console.log(line));
     const model = join(dir, 'model');
-    initModel(model, {
-      arch: 'llama',
-      size: 'tiny',
-      configOverrides: { hidden_size: SHAPE.hidden, num_hidden_layers: SHAPE.layers, num_attention_heads: SHAPE.heads, num_key_value_heads: SHAPE.kvHeads, intermediate_size: SHAPE.intermediate, vocab_size: SHAPE.vocab },
-    });
+    writeBenchModel(model);
     const tokenizer = TextTokenizer.fromFolder(model);
     const words = singleTokenWords(tokenizer);
     const records = Array.from({ length: 2 * PAIRS * (STEPS + WARMUP + 1) }, (_, i) => ({ prompt: text(words, PROMPT + 20, i), chosen: text(words, ANSWER + 20, 1000 + i), rejected: text(words, ANSWER + 20, 2000 + i) }));

@@ -17,27 +17,23 @@ import { join } from 'node:path';
 import { parseTrainingConfig } from '../src/core/config/index.ts';
 import { parseTrainerEvents } from '../src/core/training/trainerEventStream.ts';
 import type { TrainerMetricsEvent } from '../src/protocol/trainerEvents.ts';
-import { initModel } from '../src/trainer/model/initModel.ts';
 import { TextTokenizer } from '../src/trainer/tokenizer/textTokenizer.ts';
 import { runTraining } from '../src/trainer/train/index.ts';
 import { trlPython } from '../test/integration/trlFixtures.ts';
 import { singleTokenWords, text } from './benchText.ts';
-import { median } from './measure.ts';
+import { BENCH_SHAPE as SHAPE, writeBenchModel } from './benchModel.ts';
+import { median, stepIntervals } from './measure.ts';
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 8);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const SHAPE = { hidden: 256, layers: 4, heads: 4, kvHeads: 2, intermediate: 688, vocab: 8192 };
 const PAIRS = 2;
 const PROMPT = 128;
 const ANSWER = 128;
 const TOKENS_PER_STEP = 2 * PAIRS * (PROMPT + ANSWER);
 const root = join(import.meta.dirname, '..');
 
-/** Seconds between consecutive steps' logs, warm-up left out. */
-function intervals(times: number[]): number[] {
-  return times.slice(1).map((t, i) => t - times[i]!).slice(WARMUP);
-}
+const intervals = (times: number[]) => stepIntervals(times, WARMUP);
 
 function yaml(dir: string, model: string, data: string, engine: 'tfjs' | 'trl'): string {
   return `
@@ -82,11 +78,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dpo-trl-bench-'));
   try {
     const model = join(dir, 'model');
-    initModel(model, {
-      arch: 'llama',
-      size: 'tiny',
-      configOverrides: { hidden_size: SHAPE.hidden, num_hidden_layers: SHAPE.layers, num_attention_heads: SHAPE.heads, num_key_value_heads: SHAPE.kvHeads, intermediate_size: SHAPE.intermediate, vocab_size: SHAPE.vocab },
-    });
+    writeBenchModel(model);
     const words = singleTokenWords(TextTokenizer.fromFolder(model));
     // Exactly PROMPT prompt tokens and ANSWER answer tokens (EOS included) for both engines and the script: nothing is truncated.
     const records = Array.from({ length: PAIRS * (STEPS + WARMUP + 1) }, (_, i) => ({ prompt: text(words, PROMPT, i), chosen: text(words, ANSWER - 1, 1000 + i), rejected: text(words, ANSWER - 1, 2000 + i) }));
