@@ -7,7 +7,6 @@
 // Run: npm run build && node --import tsx --test --test-concurrency=1 test/e2e/generation.test.ts
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +22,7 @@ import { createLoraAdapter, defaultLoraConfig } from '../../src/trainer/model/lo
 import { loadModel } from '../../src/trainer/model/modelFolder.ts';
 import { OpenAITestDouble } from '../support/openaiTestDouble.ts';
 import { withVSCode, type VSCodeSession } from './harness.ts';
+import { sampleWorkspaceCopy, writeSampleModel } from './sampleWorkspace.ts';
 
 const TEST_TIMEOUT = 15 * 60_000;
 let scratch = '';
@@ -33,8 +33,7 @@ before(async () => {
   // (random LoRA B: an adapter fresh from init would change nothing and its answers would all
   // be dropped as identical to the reference's).
   scratch = mkdtempSync(path.join(os.tmpdir(), 'dpo-e2e-generation-'));
-  const r = spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.cjs'), 'init-model', path.join(scratch, 'tiny-llama'), '--arch', 'llama', '--size', 'tiny'], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `init-model failed: ${r.stderr}`);
+  writeSampleModel(path.join(scratch, 'tiny-llama'));
   await initBackend('cpu');
   const model = loadModel(path.join(scratch, 'tiny-llama'));
   const lora = createLoraAdapter(model, defaultLoraConfig(), 1);
@@ -49,12 +48,7 @@ after(() => {
 
 function sampleWorkspace() {
   return {
-    copy: {
-      configs: path.join(repoRoot, 'samples', 'configs'),
-      data: path.join(repoRoot, 'samples', 'data'),
-      'models/tiny-llama': path.join(scratch, 'tiny-llama'),
-      'runs/round1/adapter': path.join(scratch, 'adapter-r1'),
-    },
+    copy: { ...sampleWorkspaceCopy(path.join(scratch, 'tiny-llama')), 'runs/round1/adapter': path.join(scratch, 'adapter-r1') },
   };
 }
 

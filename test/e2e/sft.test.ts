@@ -4,14 +4,14 @@
 // Run: npm run build && node --import tsx --test --test-concurrency=1 test/e2e/sft.test.ts
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { prepare, repoRoot } from '../../scripts/vscode/prepare.mjs';
+import { prepare } from '../../scripts/vscode/prepare.mjs';
 import { parseTrainingConfig } from '../../src/core/config/trainingConfig.ts';
 import { withVSCode, type VSCodeSession } from './harness.ts';
+import { sampleWorkspaceCopy, writeSampleModel } from './sampleWorkspace.ts';
 
 const SFT_CONFIG = 'configs/tiny-demo.sft.yaml';
 const PIPELINE_CONFIG = 'configs/tiny-demo.sft-dpo.yaml';
@@ -22,9 +22,7 @@ let modelDir = '';
 
 before(async () => {
   await prepare();
-  modelDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'dpo-e2e-sft-model-')), 'tiny-llama');
-  const r = spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.cjs'), 'init-model', modelDir, '--arch', 'llama', '--size', 'tiny'], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `init-model failed: ${r.stderr}`);
+  modelDir = writeSampleModel(path.join(mkdtempSync(path.join(os.tmpdir(), 'dpo-e2e-sft-model-')), 'tiny-llama'));
 }, { timeout: 20 * 60_000 });
 
 after(() => {
@@ -41,8 +39,7 @@ async function chart(vs: VSCodeSession, id: string): Promise<{ points: number; h
 }
 
 test('an SFT config from the template, an SFT run whose dashboard draws loss and token accuracy, not rewards, and SFT then DPO as one task', { timeout: 20 * 60_000 }, async (t) => {
-  const copy = { configs: path.join(repoRoot, 'samples', 'configs'), data: path.join(repoRoot, 'samples', 'data'), 'models/tiny-llama': modelDir };
-  await withVSCode(t, { copy }, async (vs) => {
+  await withVSCode(t, { copy: sampleWorkspaceCopy(modelDir) }, async (vs) => {
     await vs.waitForActivation();
 
     // The palette's "Create Config" asks what the run trains; SFT writes the SFT template.

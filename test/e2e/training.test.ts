@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 import { prepare, repoRoot } from '../../scripts/vscode/prepare.mjs';
 import { parseTrainerEvents } from '../../src/core/training/trainerEventStream.ts';
 import { withVSCode, type VSCodeSession } from './harness.ts';
+import { sampleWorkspaceCopy, writeSampleModel } from './sampleWorkspace.ts';
 import { trlPython } from '../integration/trlFixtures.ts';
 
 const TEST_TIMEOUT = 30 * 60_000;
@@ -32,9 +33,7 @@ let modelDir = '';
 before(async () => {
   await prepare();
   // The sample workspace's model, as `npm start` makes it.
-  modelDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'dpo-e2e-model-')), 'tiny-llama');
-  const r = spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.cjs'), 'init-model', modelDir, '--arch', 'llama', '--size', 'tiny'], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `init-model failed: ${r.stderr}`);
+  modelDir = writeSampleModel(path.join(mkdtempSync(path.join(os.tmpdir(), 'dpo-e2e-model-')), 'tiny-llama'));
 }, { timeout: 20 * 60_000 });
 
 after(() => {
@@ -42,13 +41,7 @@ after(() => {
 });
 
 function sampleWorkspace() {
-  return {
-    copy: {
-      configs: path.join(repoRoot, 'samples', 'configs'),
-      data: path.join(repoRoot, 'samples', 'data'),
-      'models/tiny-llama': modelDir,
-    },
-  };
+  return { copy: sampleWorkspaceCopy(modelDir) };
 }
 
 /** The dashboard's page (the only webview open in these tests). */
