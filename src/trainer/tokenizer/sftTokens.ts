@@ -105,9 +105,28 @@ export function truncateSft(tokens: SftTokens, maxLength: number): SftTokens {
   };
 }
 
-/** Targets the loss trains on: token i > 0 with its mask set (token 0 has nothing to be predicted from). */
-export function trainedTargets(labelMask: readonly number[]): number {
-  let n = 0;
-  for (let i = 1; i < labelMask.length; i++) n += labelMask[i]!;
-  return n;
+/** Tokens and mask of a record, or of several packed into one row (`seqLengths`: each record's tokens). */
+export interface TargetLayout {
+  inputIds: readonly number[];
+  labelMask: readonly number[];
+  seqLengths?: readonly number[];
 }
+
+/**
+ * Where an example's trained targets are: token t > 0 with its mask set, in the same record as
+ * token t - 1 (a packed record's first token is not predicted from the record before it).
+ */
+export function targetPositions(example: TargetLayout): number[] {
+  const starts = new Set<number>();
+  let at = 0;
+  for (const length of example.seqLengths ?? [example.inputIds.length]) {
+    starts.add(at);
+    at += length;
+  }
+  const positions: number[] = [];
+  for (let t = 1; t < example.inputIds.length; t++) if (example.labelMask[t] === 1 && !starts.has(t)) positions.push(t);
+  return positions;
+}
+
+/** How many targets an example trains on (a record with none has nothing to learn from). */
+export const exampleTargets = (example: TargetLayout): number => targetPositions(example).length;

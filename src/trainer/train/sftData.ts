@@ -5,7 +5,7 @@ import type { TrainingConfig } from '../../core/config/types.ts';
 import { isSftFormat } from '../../core/dataset/types.ts';
 import { describePacking, packBestFitDecreasing, packingReport, type PackingReport } from '../../core/training/packing.ts';
 import { validRecords, type SkippedRecord } from '../logps/datasetLogps.ts';
-import { tokenizeSft, trainedTargets, truncateSft } from '../tokenizer/sftTokens.ts';
+import { exampleTargets, tokenizeSft, truncateSft } from '../tokenizer/sftTokens.ts';
 import type { TextTokenizer } from '../tokenizer/textTokenizer.ts';
 import { TrainingSetupError } from './trainErrors.ts';
 import { loadDatasets, type DatasetReader, type LoadedDataset, type SftExample } from './trainingData.ts';
@@ -38,7 +38,7 @@ export function loadSftDataset(path: string, cwd: string, tokenizer: TextTokeniz
     }
     const cut = truncateSft(tokens, config.data.max_length);
     if (cut.inputIds.length < tokens.inputIds.length) truncated++;
-    if (trainedTargets(cut.labelMask) === 0) {
+    if (exampleTargets(cut) === 0) {
       const why = tokens.inputIds.length > cut.inputIds.length ? `its first ${config.data.max_length} tokens (data.max_length) hold no completion or assistant token` : 'it has no completion or assistant token to train on';
       skipped.push({ index: span.index, line: span.line, column: span.column, code: 'nothing-to-train', message: why });
       continue;

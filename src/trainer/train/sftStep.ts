@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CausalLM } from '../model/causalLM.ts';
 import { forward, targetLogProbs, type TargetHits } from '../model/transformer.ts';
+import { targetPositions } from '../tokenizer/sftTokens.ts';
 import type { SftExample } from './trainingData.ts';
 
 /**
@@ -41,24 +42,6 @@ interface SftBatch {
   tokens: number;
 }
 
-/** Trained targets of an example: token t > 0 with its mask set, in the same record as token t - 1. */
-export function exampleTargets(example: SftExample): number {
-  const starts = recordStarts(example);
-  let n = 0;
-  for (let t = 1; t < example.inputIds.length; t++) if (example.labelMask[t] === 1 && !starts.has(t)) n++;
-  return n;
-}
-
-function recordStarts(example: SftExample): Set<number> {
-  const starts = new Set<number>();
-  let at = 0;
-  for (const length of example.seqLengths ?? [example.inputIds.length]) {
-    starts.add(at);
-    at += length;
-  }
-  return starts;
-}
-
 function sftBatch(examples: readonly SftExample[], padTokenId: number): SftBatch {
   const batch = examples.length;
   const length = Math.max(2, ...examples.map((e) => e.inputIds.length));
@@ -76,9 +59,7 @@ function sftBatch(examples: readonly SftExample[], padTokenId: number): SftBatch
       segmentIds.fill(segment + 1, row + at, row + at + n);
       at += n;
     });
-    const starts = recordStarts(example);
-    for (let t = 1; t < example.inputIds.length; t++) {
-      if (example.labelMask[t] !== 1 || starts.has(t)) continue;
+    for (const t of targetPositions(example)) {
       rows.push(row + t - 1);
       targets.push(example.inputIds[t]!);
     }

@@ -1,7 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { microBatchEval, microBatchGradients, type StepContext } from './dpoStep.ts';
-import { exampleTargets, sftMicroBatchEval, sftMicroBatchGradients, type SftContext, type SftMicroBatchStats } from './sftStep.ts';
+import { sftMicroBatchEval, sftMicroBatchGradients, type SftContext, type SftMicroBatchStats } from './sftStep.ts';
 import { addMicroBatch, emptySums, metricsOf, type MetricSums, type MicroBatchStats } from './trainMetrics.ts';
+import { exampleTargets } from '../tokenizer/sftTokens.ts';
 import type { SftExample, TrainingExample } from './trainingData.ts';
 
 /**
