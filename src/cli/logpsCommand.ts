@@ -11,6 +11,8 @@ import type { TruncationMode } from '../trainer/tokenizer/pairTokens.ts';
 import { resolveModelFolder } from '../trainer/train/modelFolderPath.ts';
 import { TextTokenizer } from '../trainer/tokenizer/textTokenizer.ts';
 import { parseCommandArgs, wholeNumberFlag } from './cliArgs.ts';
+import { lintOptions } from '../core/dataset/lintRules.ts';
+import { columnsFlag, DATASET_FLAGS, DATASET_FLAGS_HELP, resolveDatasetArg } from './datasetArgs.ts';
 import { UsageError, type CliStreams } from './cliTypes.ts';
 
 const HELP = `Usage: dpo-studio logps --model <dir> --data <file> --out <file.jsonl> [options]
@@ -25,19 +27,20 @@ Exit 0: all records scored; 1: some were skipped or could not be scored (NaN); 2
 Options:
   --model <dir>              Hugging Face model folder (config.json, safetensors, tokenizer.json)
   --adapter <dir>            PEFT LoRA adapter folder to apply (adapter_config.json, adapter_model.safetensors)
-  --data <file>              dataset (.jsonl or .json) in any pair format
+  --data <file>              dataset (.jsonl, .json or .parquet, or a Hub dataset org/name) in any pair format
   --out <file.jsonl>         where to write the scores
   --max-length <N>           longest prompt + answer in tokens (default: no limit)
   --max-prompt-length <N>    longest prompt in tokens (default: no limit)
   --truncation <M>           keep_end (default: drop prompt tokens first) | keep_start
   --batch-size <N>           pairs per forward pass (default 4)
   --backend <B>              auto (default) | ${BACKEND_CHAIN.join(' | ')}
+${DATASET_FLAGS_HELP}
 `;
 
 const positiveInt = (value: string | undefined, name: string) => wholeNumberFlag(value, name, 1);
 
 function located(file: string, s: SkippedRecord): string {
-  return `${file}:${s.line}:${s.column}: ${s.index >= 0 ? `skipped record ${s.index}: ` : ''}${s.message} [${s.code}]`;
+  return `${file}${s.where ? `, ${s.where}` : `:${s.line}:${s.column}`}: ${s.index >= 0 ? `skipped record ${s.index}: ` : ''}${s.message} [${s.code}]`;
 }
 
 /**
@@ -73,6 +76,7 @@ export async function logpsCommand(args: string[], io: CliStreams): Promise<numb
       truncation: { type: 'string', default: 'keep_end' },
       'batch-size': { type: 'string', default: '4' },
       backend: { type: 'string', default: 'auto' },
+      ...DATASET_FLAGS,
     },
     false,
   );
@@ -91,12 +95,12 @@ export async function logpsCommand(args: string[], io: CliStreams): Promise<numb
   const modelName = values.model!;
   const dataPath = values.data!;
   const outPath = values.out!;
+  const columns = columnsFlag(values.columns);
 
   let model: CausalLM | undefined;
   try {
-    const data = statSync(dataPath, { throwIfNoEntry: false });
-    if (data?.isFile() !== true) throw new Error(`${dataPath}: no such file`);
-    refuseForeignOutput(outPath, data);
+    const resolved = await resolveDatasetArg(dataPath, '--data', values, io.err);
+    for (const file of resolved.files) refuseForeignOutput(outPath, statSync(file));
     // A folder, else the Hugging Face cache, else a download into it (org/name, as transformers resolves it).
     const modelDir = await resolveModelFolder(process.cwd(), modelName, '--model', { log: (line) => io.err.write(`${line}\n`) });
     // The folder and its config first: a missing folder is "no such folder", not a missing tokenizer file.
@@ -111,7 +115,7 @@ export async function logpsCommand(args: string[], io: CliStreams): Promise<numb
       io.err.write(`applied LoRA adapter ${values.adapter} (r=${adapter.config.r}, ${adapter.layers.size} layers)\n`);
     }
 
-    const dataset = tokenizeDatasetFile(dataPath, tokenizer, { ...(maxLength ? { maxLength } : {}), ...(maxPromptLength ? { maxPromptLength } : {}), truncationMode });
+    const dataset = await tokenizeDatasetFile(resolved.files, tokenizer, { ...(maxLength ? { maxLength } : {}), ...(maxPromptLength ? { maxPromptLength } : {}), truncationMode }, lintOptions(columns ? { columns } : {}));
     for (const s of [...dataset.fileErrors, ...dataset.skipped].sort((a, b) => a.line - b.line || a.column - b.column)) io.err.write(`${located(dataPath, s)}\n`);
     const warned = dataset.records.filter((r) => r.warnings.length > 0);
     for (const r of warned.slice(0, 5)) io.err.write(`${dataPath}:${r.line}: record ${r.index}: ${r.warnings.join('; ')}\n`);

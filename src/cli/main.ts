@@ -5,13 +5,15 @@ import { UsageError, type CliStreams } from './cliTypes.ts';
 const HELP = `dpo-studio: curate preference data and train language models on it with DPO
 
 Usage:
-  dpo-studio validate <file...> [--json] [--disable <code,...>] [--max-length N] [--similarity T]
-      Check datasets (.jsonl, .json): schema errors and quality warnings with their line,
+  dpo-studio validate <file...> [--json] [--disable <code,...>] [--columns f=c,...] [--split S]
+      Check datasets (.jsonl, .json, .parquet, or Hub datasets org/name): schema errors and quality warnings with their line,
       column and field, plus statistics. Exit 0: no errors; 1: errors found; 2: usage or I/O.
   dpo-studio sample <out> [--count N] [--format standard|conversational|instruction] [--seed S]
       Write a realistic sample preference dataset (.jsonl, or a JSON array for .json).
   dpo-studio init-model <dir> --arch llama|qwen2|qwen3|mistral|gpt2 [--size tiny|small] [--seed S]
       Write a randomly initialised model with a small BPE tokenizer in the Hugging Face layout.
+  dpo-studio convert <in.parquet|org/name|in.jsonl> <out.jsonl> [--columns f=c,...] [--split S] [--limit N] [--where "score >= 4"]
+      Convert Parquet, a Hub dataset's split or renamed columns into JSON Lines to label (streaming).
   dpo-studio logps --model <dir> [--adapter <dir>] --data <file> --out <file.jsonl> [--batch-size N]
       Log-probabilities of every chosen and rejected answer under a model (one JSON line each).
   dpo-studio train [--config <file.yaml>] [--resume] [--<key> <value>...]
@@ -47,6 +49,8 @@ export async function runCli(args: string[], io: CliStreams): Promise<number> {
       // Loaded on demand: they bring TensorFlow.js, which the dataset commands do not need.
       case 'init-model':
         return await (await import('./initModelCommand.ts')).initModelCommand(rest, io);
+      case 'convert':
+        return await (await import('./convertCommand.ts')).convertCommand(rest, io);
       case 'logps':
         return await (await import('./logpsCommand.ts')).logpsCommand(rest, io);
       case 'train':

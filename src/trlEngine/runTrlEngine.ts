@@ -98,9 +98,9 @@ interface StageData {
  * tokenized here and, with packing, packed by TRL, which must make the sequences planned here
  * from the same rule (the spec carries them; the runner refuses a difference).
  */
-function stageData(config: TrainOptions['config'], cwd: string, tokenizer: TextTokenizer, out: RunOutput): StageData {
+async function stageData(config: TrainOptions['config'], cwd: string, tokenizer: TextTokenizer, out: RunOutput): Promise<StageData> {
   if (config.training.stage !== 'sft') {
-    const { train, eval: evalSet } = loadTrainingDatasets(config, cwd, tokenizer, out.log);
+    const { train, eval: evalSet } = await loadTrainingDatasets(config, cwd, tokenizer, out.log);
     return {
       sizes: train.map((d) => d.examples.length),
       train,
@@ -108,7 +108,7 @@ function stageData(config: TrainOptions['config'], cwd: string, tokenizer: TextT
       write: (engineDir) => writeRecords(engineDir, recordsJsonl(train), evalSet && recordsJsonl([evalSet])),
     };
   }
-  const { train, eval: evalSet } = loadDatasets(config, sftReader(config, cwd, tokenizer), out.log);
+  const { train, eval: evalSet } = await loadDatasets(config, sftReader(config, cwd, tokenizer, out.log), out.log);
   // Packed rows, by record index within all files' records in order (the records file's lines).
   const packedRows = (datasets: ReadonlyArray<LoadedDataset<SftExample>>, role: string) => {
     let offset = 0;
@@ -215,7 +215,7 @@ export async function runTrlEngine(ctx: TrlRunContext): Promise<TrainResult> {
   events.attachFile(join(outputDir, RUN_LAYOUT.metrics));
 
   const tokenizer = TextTokenizer.fromFolder(modelPath);
-  const data = stageData(config, cwd, tokenizer, out);
+  const data = await stageData(config, cwd, tokenizer, out);
   const { train, eval: evalSet } = data;
   if (resumed) assertSameTrainingData(resumed.state.datasets, train, resumed.dir);
   // One global micro-batch of the plan is what all ranks together take in one forward pass.

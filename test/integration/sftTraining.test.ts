@@ -47,7 +47,7 @@ async function untrainedEval(configPath: string): Promise<Record<string, number>
   await initBackend('wasm');
   const { config } = parseTrainingConfig(readFileSync(configPath, 'utf8'), configPath);
   const tokenizer = TextTokenizer.fromFolder(model);
-  const data = loadSftDatasets(config!, ws.dir, tokenizer, () => {});
+  const data = await loadSftDatasets(config!, ws.dir, tokenizer, () => {});
   const policy = loadModel(model);
   try {
     return sftStage({ policy, trainables: new Map(), padTokenId: tokenizer.padTokenId }, false).evaluate(data.eval!.examples, 8, 0, 0);

@@ -7,7 +7,7 @@ import type { DataSection, DpoSection, LoraSection, ModelSection, QuantizationSe
 // Written against the TypeScript interfaces (a missing or extra key fails to compile), then
 // compared with the schema at run time: the two can't drift apart unnoticed.
 const MODEL: Record<keyof ModelSection, true> = { name: true, base_model: true, revision: true };
-const DATA: Record<keyof DataSection, true> = { train_path: true, eval_path: true, max_length: true, max_prompt_length: true, truncation_mode: true };
+const DATA: Record<keyof DataSection, true> = { train_path: true, eval_path: true, columns: true, train_split: true, eval_split: true, revision: true, max_length: true, max_prompt_length: true, truncation_mode: true };
 const DPO: Record<keyof DpoSection, true> = {
   beta: true,
   beta_end: true,

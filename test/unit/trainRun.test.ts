@@ -93,7 +93,7 @@ describe('dpo-studio train', () => {
     const policy = loadModel(model);
     loadAdapter(adapterDir, policy, { trainable: false });
     const tokenizer = TextTokenizer.fromFolder(model);
-    const dataset = loadDataset(data, ws.dir, tokenizer, { max_length: 64, max_prompt_length: 32, truncation_mode: 'keep_end' });
+    const dataset = await loadDataset(data, ws.dir, tokenizer, { max_length: 64, max_prompt_length: 32, truncation_mode: 'keep_end' });
     const [chosen, rejected] = tf.tidy(() => {
       const out = pairBatchLogps(policy, dataset.examples, tokenizer.padTokenId, { training: false });
       return [out.chosen.dataSync(), out.rejected.dataSync()];
@@ -130,7 +130,7 @@ describe('dpo-studio train', () => {
     );
   });
 
-  it('a prompt longer than max_prompt_length is cut to it (keep_end or keep_start), not dropped; only a prompt with no room left is', () => {
+  it('a prompt longer than max_prompt_length is cut to it (keep_end or keep_start), not dropped; only a prompt with no room left is', async () => {
     const tokenizer = TextTokenizer.fromFolder(model);
     const words = Array.from({ length: 400 }, (_, i) => `w${i}`).join(' ');
     const path = join(ws.dir, 'long-prompt.jsonl');
@@ -138,15 +138,15 @@ describe('dpo-studio train', () => {
     const promptIds = tokenizer.encode(words);
     assert.ok(promptIds.length > 128, `the prompt is ${promptIds.length} tokens`);
     const limits = { max_length: 128, max_prompt_length: 64 };
-    const end = loadDataset(path, ws.dir, tokenizer, { ...limits, truncation_mode: 'keep_end' });
+    const end = await loadDataset(path, ws.dir, tokenizer, { ...limits, truncation_mode: 'keep_end' });
     assert.equal(end.dropped.length, 0);
     assert.equal(end.truncated, 1);
     assert.deepEqual(end.examples[0]!.promptIds, promptIds.slice(-64));
-    const start = loadDataset(path, ws.dir, tokenizer, { ...limits, truncation_mode: 'keep_start' });
+    const start = await loadDataset(path, ws.dir, tokenizer, { ...limits, truncation_mode: 'keep_start' });
     assert.deepEqual(start.examples[0]!.promptIds, promptIds.slice(0, 64));
     assert.deepEqual(start.examples[0]!.chosenIds, tokenizer.encode('red red').concat(tokenizer.eosTokenId === undefined ? [] : [tokenizer.eosTokenId]));
     // max_prompt_length not below max_length (refused in a config, possible through the API): no room for an answer.
-    const noRoom = loadDataset(path, ws.dir, tokenizer, { max_length: 128, max_prompt_length: 200, truncation_mode: 'keep_end' });
+    const noRoom = await loadDataset(path, ws.dir, tokenizer, { max_length: 128, max_prompt_length: 200, truncation_mode: 'keep_end' });
     assert.equal(noRoom.dropped.length, 1);
     assert.match(describeSkipped(noRoom)[0]!, /long-prompt\.jsonl:1: dropped record 0: its prompt, cut to data\.max_prompt_length, is still 200 tokens/);
   });

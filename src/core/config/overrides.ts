@@ -11,6 +11,9 @@ import { toPointer } from './yamlPositions.ts';
 export const CLI_FLAG_KEYS: Readonly<Record<string, string>> = {
   model_name: 'model.name',
   dataset_path: 'data.train_path',
+  dataset_name: 'data.train_path',
+  dataset_train_split: 'data.train_split',
+  dataset_test_split: 'data.eval_split',
   output_dir: 'training.output_dir',
   num_epochs: 'training.num_epochs',
   batch_size: 'training.batch_size',

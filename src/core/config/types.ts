@@ -1,3 +1,4 @@
+import type { ColumnMapping } from '../dataset/columnMapping.ts';
 import type { Problem } from '../dataset/types.ts';
 
 // Key names are the user's YAML keys (snake_case) on purpose: the typed config, the file, the
@@ -27,6 +28,12 @@ export interface DataSection {
   /** Absent when the file leaves it to `--dataset_path`; see `trainSources`. */
   train_path?: string | DatasetSource[];
   eval_path?: string;
+  /** Which column holds which record field (see core/dataset/columnMapping.ts). */
+  columns?: ColumnMapping;
+  /** Splits and revision of Hub datasets named in train_path / eval_path. */
+  train_split: string;
+  eval_split: string;
+  revision: string;
   max_length: number;
   max_prompt_length: number;
   truncation_mode: TruncationMode;

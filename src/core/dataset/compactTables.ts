@@ -30,6 +30,13 @@ class BlockLog<T extends NumberArray> {
     return this.blocks[i >>> BLOCK_BITS]![i & (BLOCK - 1)]!;
   }
 
+  /** The values as one contiguous array; the log keeps them. */
+  copy(): T {
+    const out = this.make(this.length);
+    for (let b = 0; b < this.blocks.length; b++) out.set(b === this.blocks.length - 1 ? (this.blocks[b]!.subarray(0, this.length - b * BLOCK) as T) : this.blocks[b]!, b * BLOCK);
+    return out;
+  }
+
   /** The values as one contiguous array, the blocks let go as they are copied (the log is empty after). */
   drain(): T {
     const out = this.make(this.length);

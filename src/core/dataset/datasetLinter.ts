@@ -109,6 +109,43 @@ export class DatasetLinter {
    * earlier record with chosen and rejected swapped; a duplicate is not checked for those), each
    * naming the first earlier record that confirms it, in record order.
    */
+  /**
+   * The records `crossRecordFindings` may ask `compare` about: those whose pair key another
+   * record shares, or whose swapped key is another record's pair key. A reader that cannot fetch
+   * records synchronously (Parquet) reads these first; the logs are left as they are.
+   */
+  crossRecordCandidates(): number[] {
+    const keys = this.pairKeys.copy();
+    const indexes = this.pairIndexes.copy();
+    const swapped = this.swappedKeys.copy();
+    const positions = new Int32Array(keys.length);
+    for (let i = 0; i < keys.length; i++) positions[i] = i;
+    const byKey = sortByKey(keys, positions);
+    const out = new Set<number>();
+    const sorted = byKey.keys;
+    const lowerBound = (key: number) => {
+      let lo = 0;
+      let hi = sorted.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (sorted[mid]! < key) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    for (let i = 0; i < sorted.length; i++) {
+      if ((i > 0 && sorted[i - 1] === sorted[i]) || (i + 1 < sorted.length && sorted[i + 1] === sorted[i])) out.add(indexes[byKey.values[i]!]!);
+    }
+    for (let i = 0; i < swapped.length; i++) {
+      if (swapped[i] === -1) continue;
+      let g = lowerBound(swapped[i]!);
+      if (g >= sorted.length || sorted[g] !== swapped[i]) continue;
+      out.add(indexes[i]!);
+      for (; g < sorted.length && sorted[g] === swapped[i]; g++) out.add(indexes[byKey.values[g]!]!);
+    }
+    return [...out].sort((a, b) => a - b);
+  }
+
   crossRecordFindings(compare: PairComparer): CrossRecordFinding[] {
     // Called once, at the end: the logs are consumed (statistics are counted before they are).
     this.uniquePrompts();

@@ -46,6 +46,11 @@ export class DatasetValidation {
     for (const problem of analysis.problems) this.problems.push(locateInFile(span, problem));
   }
 
+  /** Records the cross-record checks will compare (see DatasetLinter.crossRecordCandidates). */
+  crossRecordCandidates(): number[] {
+    return this.linter.crossRecordCandidates();
+  }
+
   /** Records an extra problem (such as invalid UTF-8 on a line) against a record. */
   addProblem(problem: Problem): void {
     this.problems.push(problem);
@@ -60,10 +65,9 @@ export class DatasetValidation {
     for (const finding of this.linter.crossRecordFindings(cross.compare)) {
       const span = cross.spanOf(finding.index);
       const earlier = cross.spanOf(finding.earlier);
+      const where = this.kind === 'parquet' ? `row ${earlier.line}` : `record ${finding.earlier + 1} (line ${earlier.line})`;
       const message =
-        finding.code === 'duplicate-record'
-          ? `Duplicate of record ${finding.earlier + 1} (line ${earlier.line})`
-          : `Contradicts record ${finding.earlier + 1} (line ${earlier.line}): same prompt and answers, with chosen and rejected swapped`;
+        finding.code === 'duplicate-record' ? `Duplicate of ${where}` : `Contradicts ${where}: same prompt and answers, with chosen and rejected swapped`;
       this.problems.push(locateInFile(span, { severity: 'warning', code: finding.code, message, pointer: '', offset: 0, length: span.length }));
     }
     for (const p of this.linter.datasetProblems()) {

@@ -1,3 +1,5 @@
+import type { ColumnMapping } from './columnMapping.ts';
+
 /**
  * Every quality lint, by its stable code. Codes appear in the Problems panel and the CLI's
  * JSON, and users switch lints off by code (`dpoStudio.lint.disabled`), so never rename one.
@@ -35,6 +37,8 @@ export interface LintOptions {
   lengthBiasThreshold: number;
   /** Fewer pairs than this make the length-bias share too noisy to warn about. */
   lengthBiasMinPairs: number;
+  /** Which column holds which record field (data.columns, --columns); absent: the fields' own names. */
+  columns?: ColumnMapping;
 }
 
 export const DEFAULT_LINT_OPTIONS: LintOptions = {

@@ -2,6 +2,7 @@ import { detectFormat, finalAssistantTurn, normalizeRecord } from './formats.ts'
 import type { LintCode, LintOptions } from './lintRules.ts';
 import { describeJsonSyntaxError, locatePointer } from './locate.ts';
 import { findDuplicateKey } from './duplicateKeys.ts';
+import { applyColumnMapping, unmapPointer } from './columnMapping.ts';
 import { validateRecordSchema } from './schemaValidation.ts';
 import { sampledTextKey, textFingerprint } from './textHash.ts';
 import { textSimilarity } from './textSimilarity.ts';
@@ -77,6 +78,42 @@ export function analyzeRecord(source: string, options: LintOptions): RecordAnaly
 
 /** Like `analyzeRecord` for a value already parsed from `source`. */
 export function analyzeValue(source: string, value: unknown, options: LintOptions): RecordAnalysis {
+  const mapping = options.columns;
+  const mapped = mapping && value !== null && typeof value === 'object' && !Array.isArray(value) ? applyColumnMapping(value as Record<string, unknown>, mapping) : value;
+  const { pending, result } = analyzeParsed(mapped, options);
+  result.problems = pending.map((p) => {
+    const pointer = unmapPointer(p.pointer, mapping);
+    const span = locatePointer(source, unmapPointer(p.locationPointer ?? p.pointer, mapping));
+    return { severity: p.severity, code: p.code, message: p.message, pointer, offset: span.offset, length: span.length };
+  });
+  if (!options.disabled.has('duplicate-key') && typeof value === 'object' && value !== null) {
+    const duplicate = findDuplicateKey(source, value);
+    if (duplicate)
+      result.problems.push({
+        severity: 'warning',
+        code: 'duplicate-key',
+        message: `"${duplicate.key}" appears twice in this object: readers keep only the last value, so what trains may not be what you read`,
+        pointer: `${duplicate.pointer}/${duplicate.key.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+        offset: duplicate.offset,
+        length: duplicate.length,
+      });
+  }
+  return result;
+}
+
+/**
+ * A row of a table (Parquet) as a record, its column mapping applied: there is no source text,
+ * so problems carry the column (`pointer`, in the file's own column names) instead of an offset.
+ */
+export function analyzeRow(row: Record<string, unknown>, options: LintOptions): RecordAnalysis {
+  const mapping = options.columns;
+  const value = applyColumnMapping(row, mapping);
+  const { pending, result } = analyzeParsed(value, options);
+  result.problems = pending.map((p) => ({ severity: p.severity, code: p.code, message: p.message, pointer: unmapPointer(p.pointer, mapping), offset: 0, length: 0 }));
+  return result;
+}
+
+function analyzeParsed(value: unknown, options: LintOptions): { pending: PendingProblem[]; result: RecordAnalysis } {
   const pending: PendingProblem[] = [];
   const result: RecordAnalysis = { value, problems: [] };
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -92,7 +129,7 @@ export function analyzeValue(source: string, value: unknown, options: LintOption
         message:
           'Not a preference or SFT record: expected "prompt", "chosen" and "rejected" (or "chosen" and "rejected" sharing a prompt prefix, or "prompt" and "candidates") for DPO, ' +
           'or "instruction"/"input"/"output", "prompt"/"completion", "messages" or "text" for SFT' +
-          (keys.length ? `; found ${keys.slice(0, 8).map((k) => JSON.stringify(k)).join(', ')}` : '; the object is empty'),
+          (keys.length ? `; found ${keys.slice(0, 8).map((k) => JSON.stringify(k)).join(', ')} (other names: map them with data.columns or --columns)` : '; the object is empty'),
         pointer: '',
       });
     } else {
@@ -105,23 +142,7 @@ export function analyzeValue(source: string, value: unknown, options: LintOption
       }
     }
   }
-  result.problems = pending.map((p) => {
-    const span = locatePointer(source, p.locationPointer ?? p.pointer);
-    return { severity: p.severity, code: p.code, message: p.message, pointer: p.pointer, offset: span.offset, length: span.length };
-  });
-  if (!options.disabled.has('duplicate-key') && typeof value === 'object' && value !== null) {
-    const duplicate = findDuplicateKey(source, value);
-    if (duplicate)
-      result.problems.push({
-        severity: 'warning',
-        code: 'duplicate-key',
-        message: `"${duplicate.key}" appears twice in this object: readers keep only the last value, so what trains may not be what you read`,
-        pointer: `${duplicate.pointer}/${duplicate.key.replace(/~/g, '~0').replace(/\//g, '~1')}`,
-        offset: duplicate.offset,
-        length: duplicate.length,
-      });
-  }
-  return result;
+  return { pending, result };
 }
 
 const isBlank = (text: string) => text.trim().length === 0;

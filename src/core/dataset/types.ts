@@ -24,7 +24,8 @@ export function stageOfFormat(format: RecordFormat): DatasetStage {
   return isSftFormat(format) ? 'sft' : 'dpo';
 }
 
-export type FileKind = 'jsonl' | 'json';
+/** How a dataset file is stored: JSON Lines, a JSON array, or Parquet (read-only: rows, not lines). */
+export type FileKind = 'jsonl' | 'json' | 'parquet';
 
 export interface ChatMessage {
   role: string;

@@ -21,8 +21,11 @@ export function hubCacheDir(env: Env = process.env): string {
   return env.HF_HUB_CACHE || env.HUGGINGFACE_HUB_CACHE || join(hfHome(env), 'hub');
 }
 
-export function repoCacheDir(repo: string, env: Env = process.env): string {
-  return join(hubCacheDir(env), `models--${repo.split('/').join('--')}`);
+/** Models and datasets live side by side in the cache, told apart by the folder's prefix. */
+export type RepoType = 'model' | 'dataset';
+
+export function repoCacheDir(repo: string, env: Env = process.env, type: RepoType = 'model'): string {
+  return join(hubCacheDir(env), `${type}s--${repo.split('/').join('--')}`);
 }
 
 export function hubEndpoint(env: Env = process.env): string {
@@ -57,10 +60,10 @@ export function isHubId(name: string): boolean {
 const SHA = /^[0-9a-f]{40}$/;
 
 /** The commit a revision names in the cache: a sha as it is, a branch or tag through refs/. */
-export function cachedCommit(repo: string, revision: string, env: Env = process.env): string | undefined {
+export function cachedCommit(repo: string, revision: string, env: Env = process.env, type: RepoType = 'model'): string | undefined {
   if (SHA.test(revision)) return revision;
   try {
-    const sha = readFileSync(join(repoCacheDir(repo, env), 'refs', revision), 'utf8').trim();
+    const sha = readFileSync(join(repoCacheDir(repo, env, type), 'refs', revision), 'utf8').trim();
     return SHA.test(sha) ? sha : undefined;
   } catch {
     return undefined;

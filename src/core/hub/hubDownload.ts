@@ -3,7 +3,7 @@ import { closeSync, copyFileSync, createReadStream, openSync, renameSync, rmSync
 import { dirname, join, relative } from 'node:path';
 import { writeFileAtomic } from '../files/atomicWrite.ts';
 import { makeDirs } from '../files/makeDirs.ts';
-import { hubEndpoint, hubToken, repoCacheDir, type Env } from './hubCache.ts';
+import { hubEndpoint, hubToken, repoCacheDir, type Env, type RepoType } from './hubCache.ts';
 
 /**
  * Downloads what a model needs from the Hub into the HF cache layout (hubCache.ts): the config,
@@ -69,7 +69,7 @@ function authHeaders(env: Env): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 
-async function hubFetch(url: string, init: RequestInit, repo: string, signal?: AbortSignal): Promise<Response> {
+async function hubFetch(url: string, init: RequestInit, repo: string, signal?: AbortSignal, type: RepoType = 'model'): Promise<Response> {
   let response: Response;
   try {
     response = await fetch(url, { ...init, ...(signal ? { signal } : {}) });
@@ -79,8 +79,8 @@ async function hubFetch(url: string, init: RequestInit, repo: string, signal?: A
     throw new HubError('network', `cannot reach the Hugging Face Hub at ${new URL(url).origin} (${cause?.code ?? cause?.message ?? (error as Error).message}) to download ${repo}, and it is not in the cache: check the network (or HF_ENDPOINT for a mirror), or download it where there is one and copy the cache`);
   }
   if (response.status === 401 || response.status === 403)
-    throw new HubError('gated', `${repo} is gated or private (HTTP ${response.status}): accept its licence on https://huggingface.co/${repo} with your account, then give a token with read access (HF_TOKEN, \`huggingface-cli login\`, or "DPO: Set Hugging Face Token")`);
-  if (response.status === 404) throw new HubError('missing', `${repo} was not found on the Hub (HTTP 404): check the name (org/name, as on its page) and the revision`);
+    throw new HubError('gated', `${type === 'dataset' ? 'the dataset ' : ''}${repo} is gated or private (HTTP ${response.status}): accept its licence on https://huggingface.co/${type === 'dataset' ? 'datasets/' : ''}${repo} with your account, then give a token with read access (HF_TOKEN, \`huggingface-cli login\`, or "DPO: Set Hugging Face Token")`);
+  if (response.status === 404) throw new HubError('missing', `${type === 'dataset' ? 'the dataset ' : ''}${repo} was not found on the Hub (HTTP 404): check the name (org/name, as on its page) and the revision`);
   return response;
 }
 
@@ -102,21 +102,43 @@ function linkIntoSnapshot(blob: string, target: string): void {
 }
 
 export async function downloadModel(repo: string, options: DownloadOptions = {}): Promise<DownloadResult> {
+  return downloadRepo(repo, 'model', options, (names, revision) => {
+    const files = wantedFiles(names);
+    if (!files.some((f) => f.endsWith('.safetensors')))
+      throw new HubError('no-weights', `${repo}@${revision} has no safetensors weights (only ${names.filter((n) => /\.(bin|pt|pth|gguf|onnx)$/.test(n)).join(', ') || 'other files'}); DPO Studio reads safetensors: convert it (transformers' save_pretrained(safe_serialization=True)) or pick a repo that publishes them`);
+    return files;
+  });
+}
+
+/** What a repo holds at a revision: its commit and file names, without downloading anything. */
+export async function repoFiles(repo: string, type: RepoType, options: Pick<DownloadOptions, 'revision' | 'env' | 'signal'> = {}): Promise<{ sha: string; files: string[] }> {
+  const info = await repoInfo(repo, type, options.revision ?? 'main', options.env ?? process.env, options.signal);
+  return { sha: info.sha, files: info.siblings.map((s) => s.rfilename) };
+}
+
+async function repoInfo(repo: string, type: RepoType, revision: string, env: Env, signal?: AbortSignal): Promise<{ sha: string; siblings: Sibling[] }> {
+  const response = await hubFetch(`${hubEndpoint(env)}/api/${type}s/${repo}/revision/${encodeURIComponent(revision)}?blobs=true`, { headers: authHeaders(env) }, repo, signal, type);
+  if (!response.ok) throw new HubError('network', `the Hub answered HTTP ${response.status} for ${repo}@${revision}`);
+  const info = (await response.json()) as { sha?: string; siblings?: Sibling[] };
+  if (typeof info.sha !== 'string' || !Array.isArray(info.siblings)) throw new HubError('network', `the Hub's answer for ${repo}@${revision} has no commit sha or file list`);
+  return { sha: info.sha, siblings: info.siblings };
+}
+
+/**
+ * Downloads the files `select` picks from a model or dataset repo into the HF cache, as
+ * huggingface_hub lays them out (blobs, snapshot links, refs written last).
+ */
+export async function downloadRepo(repo: string, type: RepoType, options: DownloadOptions, select: (names: string[], revision: string) => string[]): Promise<DownloadResult> {
   const env = options.env ?? process.env;
   const revision = options.revision ?? 'main';
   const endpoint = hubEndpoint(env);
   const headers = authHeaders(env);
-  const infoResponse = await hubFetch(`${endpoint}/api/models/${repo}/revision/${encodeURIComponent(revision)}?blobs=true`, { headers }, repo, options.signal);
-  if (!infoResponse.ok) throw new HubError('network', `the Hub answered HTTP ${infoResponse.status} for ${repo}@${revision}`);
-  const info = (await infoResponse.json()) as { sha?: string; siblings?: Sibling[] };
-  if (typeof info.sha !== 'string' || !Array.isArray(info.siblings)) throw new HubError('network', `the Hub's answer for ${repo}@${revision} has no commit sha or file list`);
+  const info = await repoInfo(repo, type, revision, env, options.signal);
   const sha = info.sha;
   const byName = new Map(info.siblings.map((s) => [s.rfilename, s]));
-  const files = wantedFiles([...byName.keys()]);
-  if (!files.some((f) => f.endsWith('.safetensors')))
-    throw new HubError('no-weights', `${repo}@${revision} has no safetensors weights (only ${[...byName.keys()].filter((n) => /\.(bin|pt|pth|gguf|onnx)$/.test(n)).join(', ') || 'other files'}); DPO Studio reads safetensors: convert it (transformers' save_pretrained(safe_serialization=True)) or pick a repo that publishes them`);
+  const files = select([...byName.keys()], revision);
 
-  const repoDir = repoCacheDir(repo, env);
+  const repoDir = repoCacheDir(repo, env, type);
   const snapshot = join(repoDir, 'snapshots', sha);
   const sizeOf = (s: Sibling) => s.lfs?.size ?? s.size ?? 0;
   const total = files.reduce((n, f) => n + sizeOf(byName.get(f)!), 0);
@@ -147,8 +169,8 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
       rmSync(partial, { force: true });
       have = 0;
     }
-    const url = `${endpoint}/${repo}/resolve/${sha}/${file.split('/').map(encodeURIComponent).join('/')}`;
-    const response = await hubFetch(url, { headers: { ...headers, ...(have > 0 ? { range: `bytes=${have}-` } : {}) } }, repo, options.signal);
+    const url = `${endpoint}/${type === 'dataset' ? 'datasets/' : ''}${repo}/resolve/${sha}/${file.split('/').map(encodeURIComponent).join('/')}`;
+    const response = await hubFetch(url, { headers: { ...headers, ...(have > 0 ? { range: `bytes=${have}-` } : {}) } }, repo, options.signal, type);
     if (response.status === 416 && have === expectedSize) {
       // Already whole: the last run stopped between the last byte and the rename.
     } else if (!response.ok || !response.body) {

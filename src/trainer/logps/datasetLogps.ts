@@ -1,9 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { readFileSync } from 'node:fs';
-import { validateText } from '../../core/dataset/validateText.ts';
-import { locateInFile } from '../../core/dataset/datasetValidation.ts';
-import { isSftFormat, type RecordFormat } from '../../core/dataset/types.ts';
-import type { RecordSpan } from '../../core/dataset/recordSpans.ts';
+import { DEFAULT_LINT_OPTIONS, type LintOptions } from '../../core/dataset/lintRules.ts';
+import { readValidRecords, validRecordsOfText, type DatasetRecords, type SkippedRecord } from '../../core/dataset/readRecords.ts';
+import { isSftFormat } from '../../core/dataset/types.ts';
 import type { CausalLM } from '../model/causalLM.ts';
 import { tokenizePair, type PairTokens, type TruncationOptions } from '../tokenizer/pairTokens.ts';
 import type { TextTokenizer } from '../tokenizer/textTokenizer.ts';
@@ -17,14 +15,6 @@ export interface TokenizedRecord extends PairTokens {
   line: number;
 }
 
-export interface SkippedRecord {
-  index: number;
-  line: number;
-  column: number;
-  code: string;
-  message: string;
-}
-
 export interface TokenizedDataset {
   records: TokenizedRecord[];
   skipped: SkippedRecord[];
@@ -32,41 +22,24 @@ export interface TokenizedDataset {
   fileErrors: SkippedRecord[];
 }
 
-/** A record that passed validation, ready to tokenize. */
-export interface ValidRecord {
-  span: RecordSpan;
-  value: Record<string, unknown>;
-  format: RecordFormat;
-}
+export type { SkippedRecord, ValidRecord } from '../../core/dataset/readRecords.ts';
 
-/**
- * Validates `text` (named `fileName` for its format: .jsonl or .json) with the dataset core: the
- * records without errors, each record with an error as a located skip, and the file's own errors.
- */
-export function validRecords(text: string, fileName: string): { records: ValidRecord[]; skipped: SkippedRecord[]; fileErrors: SkippedRecord[] } {
-  const result = validateText(text, fileName);
-  const records: ValidRecord[] = [];
-  const skipped: SkippedRecord[] = [];
-  const fileErrors = result.problems
-    .filter((p) => p.severity === 'error' && p.recordIndex === undefined)
-    .map((p) => ({ index: p.recordIndex ?? -1, line: p.line, column: p.column, code: p.code, message: p.message }));
-  for (const { span, analysis } of result.records) {
-    const error = analysis.problems.find((p) => p.severity === 'error');
-    if (error) {
-      const located = locateInFile(span, error);
-      skipped.push({ index: span.index, line: located.line, column: located.column, code: error.code, message: error.message });
-      continue;
-    }
-    records.push({ span, value: analysis.value as Record<string, unknown>, format: analysis.summary!.format });
-  }
-  return { records, skipped, fileErrors };
+/** Validates `text` (named `fileName` for its format: .jsonl or .json): the records without errors, each record with an error as a located skip, and the file's own errors. */
+export function validRecords(text: string, fileName: string): DatasetRecords {
+  return validRecordsOfText(text, fileName);
 }
 
 /** Validates `text` (named `fileName` for its format: .jsonl or .json) and tokenizes every record without errors. */
 export function tokenizeDatasetText(text: string, fileName: string, tokenizer: TextTokenizer, truncation: TruncationOptions = {}): TokenizedDataset {
   const valid = validRecords(text, fileName);
+  const tokenized = tokenizeRecords(valid, tokenizer, truncation);
+  return { records: tokenized.records, skipped: [...valid.skipped, ...tokenized.skipped], fileErrors: valid.fileErrors };
+}
+
+/** Tokenizes the valid pairs of a dataset; SFT records and untokenizable ones come back as skips. */
+export function tokenizeRecords(valid: DatasetRecords, tokenizer: TextTokenizer, truncation: TruncationOptions = {}): { records: TokenizedRecord[]; skipped: SkippedRecord[] } {
   const records: TokenizedRecord[] = [];
-  const { skipped, fileErrors } = valid;
+  const skipped: SkippedRecord[] = [];
   for (const { span, value: record, format } of valid.records) {
     if (isSftFormat(format)) {
       skipped.push({ index: span.index, line: span.line, column: span.column, code: 'sft-record', message: `a ${format} record is for supervised fine-tuning, not a preference pair (training.stage: sft trains on it)` });
@@ -78,11 +51,14 @@ export function tokenizeDatasetText(text: string, fileName: string, tokenizer: T
       skipped.push({ index: span.index, line: span.line, column: span.column, code: 'not-tokenizable', message: (e as Error).message });
     }
   }
-  return { records, skipped, fileErrors };
+  return { records, skipped };
 }
 
-export function tokenizeDatasetFile(path: string, tokenizer: TextTokenizer, truncation: TruncationOptions = {}): TokenizedDataset {
-  return tokenizeDatasetText(readFileSync(path, 'utf8').replace(/^\uFEFF/, ''), path, tokenizer, truncation);
+/** A dataset's files (JSON, JSONL or Parquet; `options.columns` maps their names), validated and tokenized. */
+export async function tokenizeDatasetFile(files: string | readonly string[], tokenizer: TextTokenizer, truncation: TruncationOptions = {}, options: LintOptions = DEFAULT_LINT_OPTIONS): Promise<TokenizedDataset> {
+  const valid = await readValidRecords(typeof files === 'string' ? [files] : files, options);
+  const tokenized = tokenizeRecords(valid, tokenizer, truncation);
+  return { records: tokenized.records, skipped: [...valid.skipped, ...tokenized.skipped], fileErrors: valid.fileErrors };
 }
 
 export interface RecordLogps {

@@ -1,14 +1,10 @@
-import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { TrainingConfig } from '../../core/config/types.ts';
 import { isSftFormat } from '../../core/dataset/types.ts';
 import { describePacking, packBestFitDecreasing, packingReport, type PackingReport } from '../../core/training/packing.ts';
-import { validRecords, type SkippedRecord } from '../logps/datasetLogps.ts';
+import type { SkippedRecord } from '../logps/datasetLogps.ts';
 import { exampleTargets, tokenizeSft, truncateSft } from '../tokenizer/sftTokens.ts';
 import type { TextTokenizer } from '../tokenizer/textTokenizer.ts';
-import { TrainingSetupError } from './trainErrors.ts';
-import { loadDatasets, type DatasetReader, type LoadedDataset, type SftExample } from './trainingData.ts';
+import { loadDatasets, readDataSource, type DataReadOptions, type DatasetReader, type LoadedDataset, type SftExample } from './trainingData.ts';
 
 /**
  * An SFT dataset read through the dataset core (every SFT format, errors located), tokenized as
@@ -16,11 +12,9 @@ import { loadDatasets, type DatasetReader, type LoadedDataset, type SftExample }
  * with nothing to train on (no completion or assistant token after the cut) is skipped and
  * named, as TRL drops fully masked records.
  */
-export function loadSftDataset(path: string, cwd: string, tokenizer: TextTokenizer, config: TrainingConfig, weight = 1): LoadedDataset<SftExample> {
-  const resolved = resolve(cwd, path);
-  if (statSync(resolved, { throwIfNoEntry: false })?.isFile() !== true) throw new TrainingSetupError(`${path}: no such file (resolved against ${cwd})`);
-  const bytes = readFileSync(resolved);
-  const valid = validRecords(bytes.toString('utf8').replace(/^\uFEFF/, ''), resolved);
+export async function loadSftDataset(path: string, cwd: string, tokenizer: TextTokenizer, config: TrainingConfig, weight = 1, options: DataReadOptions = {}): Promise<LoadedDataset<SftExample>> {
+  const source = await readDataSource(path, cwd, config.data, options);
+  const valid = source.records;
   const examples: SftExample[] = [];
   const skipped: SkippedRecord[] = [...valid.fileErrors, ...valid.skipped];
   let truncated = 0;
@@ -46,7 +40,7 @@ export function loadSftDataset(path: string, cwd: string, tokenizer: TextTokeniz
     examples.push({ index: span.index, line: span.line, inputIds: cut.inputIds, labelMask: cut.labelMask });
   }
   skipped.sort((a, b) => a.line - b.line || a.column - b.column);
-  return { path, resolved, weight, sha256: createHash('sha256').update(bytes).digest('hex'), examples, skipped, dropped: [], truncated };
+  return { path, resolved: source.resolved, weight, sha256: source.sha256, examples, skipped, dropped: [], truncated };
 }
 
 /** Packs a dataset's records into sequences of `seqLength` (packing.ts), each remembering its records. */
@@ -68,13 +62,13 @@ export function packDataset(dataset: LoadedDataset<SftExample>, seqLength: numbe
 }
 
 /** How an SFT run reads its files (both engines; the TRL engine leaves the packing to TRL). */
-export function sftReader(config: TrainingConfig, cwd: string, tokenizer: TextTokenizer): DatasetReader<SftExample> {
-  return { load: (path, weight) => loadSftDataset(path, cwd, tokenizer, config, weight), unit: 'records', truncation: `cut to max_length ${config.data.max_length}` };
+export function sftReader(config: TrainingConfig, cwd: string, tokenizer: TextTokenizer, log?: (message: string, level?: 'info' | 'warning') => void): DatasetReader<SftExample> {
+  return { load: (path, weight, role) => loadSftDataset(path, cwd, tokenizer, config, weight, { role, log }), unit: 'records', truncation: `cut to max_length ${config.data.max_length}` };
 }
 
 /** The SFT datasets of a config, packed when `sft.packing` says so (the report says what packing saved). */
-export function loadSftDatasets(config: TrainingConfig, cwd: string, tokenizer: TextTokenizer, log: (message: string, level?: 'info' | 'warning') => void): { train: LoadedDataset<SftExample>[]; eval: LoadedDataset<SftExample> | undefined } {
-  const loaded = loadDatasets(config, sftReader(config, cwd, tokenizer), log);
+export async function loadSftDatasets(config: TrainingConfig, cwd: string, tokenizer: TextTokenizer, log: (message: string, level?: 'info' | 'warning') => void): Promise<{ train: LoadedDataset<SftExample>[]; eval: LoadedDataset<SftExample> | undefined }> {
+  const loaded = await loadDatasets(config, sftReader(config, cwd, tokenizer, log), log);
   if (!config.sft.packing) return loaded;
   const pack = (dataset: LoadedDataset<SftExample>, role: string) => {
     const packed = packDataset(dataset, config.data.max_length);

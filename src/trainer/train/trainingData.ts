@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_LINT_OPTIONS } from '../../core/dataset/lintRules.ts';
+import { isParquetPath, ParquetReadError } from '../../core/dataset/parquetTable.ts';
+import { readValidRecords, type DatasetRecords } from '../../core/dataset/readRecords.ts';
+import { datasetLabel, DatasetResolveError, resolveDataset, type ResolvedDataset } from '../../core/hub/hubDatasets.ts';
+import { formatProgress } from '../../core/hub/hubDownload.ts';
 import { trainSources } from '../../core/config/trainingConfig.ts';
 import type { DataSection, TrainingConfig } from '../../core/config/types.ts';
-import { tokenizeDatasetText, type SkippedRecord } from '../logps/datasetLogps.ts';
+import { tokenizeRecords, type SkippedRecord } from '../logps/datasetLogps.ts';
 import { truncatePair, type PairTokens } from '../tokenizer/pairTokens.ts';
 import type { TextTokenizer } from '../tokenizer/textTokenizer.ts';
 import { TrainingSetupError } from './trainErrors.ts';
@@ -59,15 +63,12 @@ export interface LoadedDataset<E = TrainingExample> {
  * room for an answer within max_length is dropped (possible only when max_prompt_length is not
  * below max_length).
  */
-export function loadDataset(path: string, cwd: string, tokenizer: TextTokenizer, data: DataSection, weight = 1): LoadedDataset {
-  const resolved = resolve(cwd, path);
-  if (statSync(resolved, { throwIfNoEntry: false })?.isFile() !== true) throw new TrainingSetupError(`${path}: no such file (resolved against ${cwd})`);
-  const bytes = readFileSync(resolved);
-  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
-  const tokenized = tokenizeDatasetText(text, resolved, tokenizer, {});
+export async function loadDataset(path: string, cwd: string, tokenizer: TextTokenizer, data: DataLimits, weight = 1, options: DataReadOptions = {}): Promise<LoadedDataset> {
+  const source = await readDataSource(path, cwd, data, options);
+  const tokenized = tokenizeRecords(source.records, tokenizer, {});
   const examples: TrainingExample[] = [];
   const dropped: DroppedRecord[] = [];
-  const skipped = [...tokenized.fileErrors, ...tokenized.skipped];
+  const skipped = [...source.records.fileErrors, ...source.records.skipped, ...tokenized.skipped];
   let truncated = 0;
   for (const record of tokenized.records) {
     const promptTokens = Math.min(record.promptIds.length, data.max_prompt_length);
@@ -80,19 +81,75 @@ export function loadDataset(path: string, cwd: string, tokenizer: TextTokenizer,
     // Each answer needs a scored token; with an empty prompt its first token has no context.
     const scored = (answer: readonly number[]) => answer.length - (cut.promptIds.length > 0 ? 0 : 1);
     if (scored(cut.chosenIds) < 1 || scored(cut.rejectedIds) < 1) {
-      skipped.push({ index: record.index, line: record.line, column: 1, code: 'empty-after-tokenizing', message: 'the prompt or an answer has no tokens left to train on' });
+      skipped.push({ index: record.index, line: record.line, column: 1, code: 'empty-after-tokenizing', message: 'the prompt or an answer has no tokens left to train on', ...(source.rows ? { where: `row ${record.line}` } : {}) });
       continue;
     }
     examples.push({ index: record.index, line: record.line, promptIds: cut.promptIds, chosenIds: cut.chosenIds, rejectedIds: cut.rejectedIds, warnings: cut.warnings });
   }
   skipped.sort((a, b) => a.line - b.line || a.column - b.column);
-  return { path, resolved, weight, sha256: createHash('sha256').update(bytes).digest('hex'), examples, skipped, dropped, truncated };
+  return { path, resolved: source.resolved, weight, sha256: source.sha256, examples, skipped, dropped, truncated };
+}
+
+/** The keys of `data` that tokenizing and cutting read; the rest (columns, splits) are optional to callers. */
+export type DataLimits = Pick<DataSection, 'max_length' | 'max_prompt_length' | 'truncation_mode'> & Partial<Omit<DataSection, 'max_length' | 'max_prompt_length' | 'truncation_mode'>>;
+
+export interface DataReadOptions {
+  /** Which split of a Hub dataset: the training one (default) or the eval one. */
+  role?: 'train' | 'eval';
+  log?: (message: string, level?: 'info' | 'warning') => void;
+}
+
+export interface DataSource {
+  /** The file, or the Hub dataset's files joined by ", ". */
+  resolved: string;
+  /** Of the files' bytes: part of the reference cache key and of the resume check. */
+  sha256: string;
+  records: DatasetRecords;
+  /** Rows of a table (Parquet): located by row and column, not line and column. */
+  rows: boolean;
+}
+
+/**
+ * A dataset as the config names it (a file, or a Hub dataset by name with its split, found in
+ * the HF cache or downloaded with progress), read through the dataset core with the config's
+ * column mapping: the records every stage and engine trains on.
+ */
+export async function readDataSource(path: string, cwd: string, data: Partial<DataSection>, options: DataReadOptions = {}): Promise<DataSource> {
+  const role = options.role ?? 'train';
+  let resolved: ResolvedDataset;
+  try {
+    let lastShown = 0;
+    resolved = await resolveDataset(cwd, path, role === 'eval' ? 'data.eval_path' : 'data.train_path', {
+      split: role === 'eval' ? (data.eval_split ?? 'test') : (data.train_split ?? 'train'),
+      revision: data.revision ?? 'main',
+      onDownloadStart: (repo) => options.log?.(`downloading the dataset ${repo} into the Hugging Face cache`),
+      onProgress: (p) => {
+        if (Date.now() - lastShown < 1000 && p.bytes < p.total) return;
+        lastShown = Date.now();
+        options.log?.(formatProgress(path, p));
+      },
+    });
+  } catch (error) {
+    if (error instanceof DatasetResolveError) throw new TrainingSetupError(error.message);
+    throw error;
+  }
+  if (resolved.repo) options.log?.(`${datasetLabel(resolved)}: ${resolved.source === 'cache' ? 'from the Hugging Face cache' : 'downloaded'}, ${resolved.files.length} Parquet file${resolved.files.length === 1 ? '' : 's'} at ${resolved.sha?.slice(0, 12)}`);
+  const hash = createHash('sha256');
+  for (const file of resolved.files) hash.update(readFileSync(file));
+  let records: DatasetRecords;
+  try {
+    records = await readValidRecords(resolved.files, { ...DEFAULT_LINT_OPTIONS, ...(data.columns ? { columns: data.columns } : {}) });
+  } catch (error) {
+    if (error instanceof ParquetReadError) throw new TrainingSetupError(error.message);
+    throw error;
+  }
+  return { resolved: resolved.files.join(', '), sha256: hash.digest('hex'), records, rows: resolved.files.every(isParquetPath) };
 }
 
 /** One line per problem, `file:line:column: message [code]`, as the validate command prints them. */
 export function describeSkipped(dataset: LoadedDataset<unknown>): string[] {
   return [
-    ...dataset.skipped.map((s) => `${dataset.path}:${s.line}:${s.column}: ${s.index >= 0 ? `skipped record ${s.index}: ` : ''}${s.message} [${s.code}]`),
+    ...dataset.skipped.map((s) => `${dataset.path}${s.where ? `, ${s.where}` : `:${s.line}:${s.column}`}: ${s.index >= 0 ? `skipped record ${s.index}: ` : ''}${s.message} [${s.code}]`),
     ...dataset.dropped.map((d) => `${dataset.path}:${d.line}: dropped record ${d.index}: its prompt, cut to data.max_prompt_length, is still ${d.promptTokens} tokens, leaving no room for an answer within data.max_length`),
   ];
 }
@@ -101,7 +158,7 @@ const SKIPPED_LINES_SHOWN = 20;
 
 /** How a stage reads one dataset file and names what it holds. */
 export interface DatasetReader<E> {
-  load(path: string, weight: number): LoadedDataset<E>;
+  load(path: string, weight: number, role: 'train' | 'eval'): Promise<LoadedDataset<E>>;
   /** "pairs", "records": what a usable example is called in the report. */
   unit: string;
   /** The report's words for records cut to the limits. */
@@ -109,7 +166,7 @@ export interface DatasetReader<E> {
 }
 
 /** The training datasets (and the eval set) of a config, each record checked, reported as it loads. Both engines and both stages read data through this. */
-export function loadDatasets<E>(config: TrainingConfig, reader: DatasetReader<E>, log: (message: string, level?: 'info' | 'warning') => void): { train: LoadedDataset<E>[]; eval: LoadedDataset<E> | undefined } {
+export async function loadDatasets<E>(config: TrainingConfig, reader: DatasetReader<E>, log: (message: string, level?: 'info' | 'warning') => void): Promise<{ train: LoadedDataset<E>[]; eval: LoadedDataset<E> | undefined }> {
   const sources = trainSources(config);
   if (sources.length === 0) throw new TrainingSetupError('no training data: set data.train_path in the config or pass --dataset_path');
   const report = (dataset: LoadedDataset<E>, role: string) => {
@@ -122,18 +179,19 @@ export function loadDatasets<E>(config: TrainingConfig, reader: DatasetReader<E>
     if (dataset.truncated) parts.push(`${dataset.truncated} ${reader.truncation}`);
     log(`${role} data ${dataset.path}${sources.length > 1 && role === 'training' ? ` (weight ${dataset.weight})` : ''}: ${parts.join(', ')}`);
   };
-  const train = sources.map((s) => {
-    const dataset = reader.load(s.path, s.weight);
+  const train: LoadedDataset<E>[] = [];
+  for (const s of sources) {
+    const dataset = await reader.load(s.path, s.weight, 'train');
     report(dataset, 'training');
-    return dataset;
-  });
+    train.push(dataset);
+  }
   if (train.every((d) => d.examples.length === 0)) {
     const stageHint = stageMismatch(train, config.training.stage);
     throw new TrainingSetupError(`no usable training ${reader.unit} in ${train.map((d) => d.path).join(', ')} (${stageHint ?? 'see the records reported above'})`);
   }
   let evalSet: LoadedDataset<E> | undefined;
   if (config.data.eval_path !== undefined) {
-    evalSet = reader.load(config.data.eval_path, 1);
+    evalSet = await reader.load(config.data.eval_path, 1, 'eval');
     report(evalSet, 'eval');
   }
   return { train, eval: evalSet };
@@ -149,11 +207,11 @@ function stageMismatch(train: ReadonlyArray<LoadedDataset<unknown>>, stage: Trai
 }
 
 /** The DPO datasets of a config: pairs, tokenized as TRL's DPO trainer does. */
-export function loadTrainingDatasets(config: TrainingConfig, cwd: string, tokenizer: TextTokenizer, log: (message: string, level?: 'info' | 'warning') => void): { train: LoadedDataset[]; eval: LoadedDataset | undefined } {
+export function loadTrainingDatasets(config: TrainingConfig, cwd: string, tokenizer: TextTokenizer, log: (message: string, level?: 'info' | 'warning') => void): Promise<{ train: LoadedDataset[]; eval: LoadedDataset | undefined }> {
   return loadDatasets(
     config,
     {
-      load: (path, weight) => loadDataset(path, cwd, tokenizer, config.data, weight),
+      load: (path, weight, role) => loadDataset(path, cwd, tokenizer, config.data, weight, { role, log }),
       unit: 'pairs',
       truncation: `truncated to max_length ${config.data.max_length} / max_prompt_length ${config.data.max_prompt_length} (${config.data.truncation_mode})`,
     },

@@ -147,7 +147,7 @@ export async function setUpTraining(options: TrainOptions, out: RunOutput): Prom
   const memory = checkMemory(config, modelPath, tfjsTarget(backend.name), (line) => out.log(line));
   const tokenizer = TextTokenizer.fromFolder(modelPath);
   const sft = config.training.stage === 'sft';
-  const { train, eval: evalSet } = sft ? loadSftDatasets(config, cwd, tokenizer, out.log) : loadTrainingDatasets(config, cwd, tokenizer, out.log);
+  const { train, eval: evalSet } = sft ? await loadSftDatasets(config, cwd, tokenizer, out.log) : await loadTrainingDatasets(config, cwd, tokenizer, out.log);
   if (resumedFrom) assertSameTrainingData(resumedFrom.state.datasets, train, resumedFrom.dir);
   const steps = planSteps(
     train.map((d) => d.examples.length),
