@@ -1,3 +1,4 @@
+import { isMappableField, type ColumnMapping, type MappableField } from '../core/dataset/columnMapping.ts';
 import * as vscode from 'vscode';
 import { lintOptions, type LintOptions } from '../core/dataset/lintRules.ts';
 
@@ -11,6 +12,14 @@ export function readLintOptions(scope?: vscode.Uri): LintOptions {
     maxTextLength: config.get<number>('lint.maxTextLength', 20000),
     lengthBiasThreshold: config.get<number>('lint.lengthBiasThreshold', 0.8),
   });
+}
+
+/** The column mapping for Parquet files in the pair editor (`dpoStudio.datasets.columns`). */
+export function readColumnMapping(scope?: vscode.Uri): ColumnMapping | undefined {
+  const raw = vscode.workspace.getConfiguration(SECTION, scope).get<Record<string, unknown>>('datasets.columns', {});
+  const mapping: Partial<Record<MappableField, string>> = {};
+  for (const [field, column] of Object.entries(raw ?? {})) if (isMappableField(field) && typeof column === 'string' && column.trim()) mapping[field] = column.trim();
+  return Object.keys(mapping).length ? mapping : undefined;
 }
 
 export function readValidationSettings(scope?: vscode.Uri): { debounceMs: number; maxProblems: number; include: string[]; detectByContent: boolean } {

@@ -66,7 +66,7 @@ export interface OpenLinkMessage {
   url: string;
 }
 
-export type HostCommand = 'showText' | 'exportPairs';
+export type HostCommand = 'showText' | 'exportPairs' | 'exportJsonl';
 
 /** A toolbar button that runs one of the extension's commands. */
 export interface RunCommandMessage {
@@ -74,7 +74,14 @@ export interface RunCommandMessage {
   command: HostCommand;
 }
 
-export type WebviewToHost = ReadyMessage | GetRecordsRequest | ActRequest | SearchRequest | CurrentRecordMessage | OpenLinkMessage | RunCommandMessage;
+/** Read-only tables: order the records by a numeric column (`column: null`: file order). */
+export interface SortByMessage {
+  type: 'sortBy';
+  column: string | null;
+  descending: boolean;
+}
+
+export type WebviewToHost = ReadyMessage | GetRecordsRequest | ActRequest | SearchRequest | CurrentRecordMessage | OpenLinkMessage | RunCommandMessage | SortByMessage;
 
 // ---- host → webview ----
 
@@ -90,6 +97,18 @@ export interface InitMessage {
   annotator: string;
   /** When VS Code handed the document to the editor (epoch ms), for the editor's own timings. */
   openedAt: number;
+  /** Present for a read-only table (Parquet): what it holds and how it can be ordered. */
+  table?: TableInfo;
+}
+
+export interface TableInfo {
+  rows: number;
+  rowGroups: number;
+  columns: string[];
+  /** Columns a labeler can sort by (scores, ratings). */
+  numericColumns: string[];
+  /** The column mapping in force, as `field=column,...` ('' when none). */
+  mapping: string;
 }
 
 export interface RecordsResponse {

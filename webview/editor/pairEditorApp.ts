@@ -7,6 +7,7 @@ import { commandForKey, isTypingTarget, type Command } from './keyboard.ts';
 import { buildLayout, type Layout } from './layout.ts';
 import { markOpened, markPhase, markRecordShown } from './perf.ts';
 import { renderRecord } from './recordRender.ts';
+import { tableBar } from './tableBar.ts';
 import { isLabeledView, RecordStore } from './recordStore.ts';
 import { candidateOrder, pairSides } from './sides.ts';
 import { restoreViewState, type ViewState } from './viewState.ts';
@@ -56,6 +57,10 @@ export class PairEditorApp {
         this.count = message.count;
         this.store.reset(message.count, message.records);
         this.ui.title.textContent = message.fileName;
+        if (message.table && !this.ui.root.classList.contains('read-only')) {
+          this.ui.root.classList.add('read-only');
+          this.ui.root.querySelector('.toolbar')!.after(tableBar(message.table, (column, descending) => this.bridge.send({ type: 'sortBy', column, descending })));
+        }
         this.state.index = message.index;
         this.ui.root.dataset.state = 'ready';
         this.renderSummary();
@@ -196,7 +201,7 @@ export class PairEditorApp {
     // Checkboxes report through their change event.
     if (command && control.tagName !== 'VSCODE-CHECKBOX') this.run(command);
     const hostCommand = control.getAttribute('data-host-command');
-    if (hostCommand === 'showText' || hostCommand === 'exportPairs') this.bridge.send({ type: 'runCommand', command: hostCommand });
+    if (hostCommand === 'showText' || hostCommand === 'exportPairs' || hostCommand === 'exportJsonl') this.bridge.send({ type: 'runCommand', command: hostCommand });
     const action = control.getAttribute('data-action');
     if (action === 'edit') this.editUnit(control.closest('.unit[data-pointer]'));
     if (action === 'pick') this.pick(Number(control.getAttribute('data-position')));

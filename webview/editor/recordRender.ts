@@ -17,7 +17,7 @@ export interface RenderOptions {
 /** Builds the DOM of one record. Dataset text only ever enters as text or sanitised Markdown. */
 export function renderRecord(record: RecordView, options: RenderOptions): HTMLElement {
   const article = h('article', { class: `record record-${record.kind}`, 'data-index': record.index, 'aria-label': `Record ${record.index + 1} of ${options.count}` });
-  article.append(metaLine(record, options), problemList(record.problems));
+  article.append(metaLine(record, options), problemList(record.problems, record.row));
   if (record.kind === 'pair') article.append(...pairBody(record, options));
   else if (record.kind === 'candidates') article.append(...candidatesBody(record, options));
   else article.append(invalidBody(record));
@@ -28,15 +28,17 @@ export function renderRecord(record: RecordView, options: RenderOptions): HTMLEl
 }
 
 function metaLine(record: RecordView, options: RenderOptions): HTMLElement {
-  const parts: Array<string | HTMLElement> = [`Record ${record.index + 1} of ${options.count.toLocaleString('en-US')}`, `line ${record.line}`];
+  const parts: Array<string | HTMLElement> = [`Record ${record.index + 1} of ${options.count.toLocaleString('en-US')}`, record.row !== undefined ? h('span', { class: 'row-number' }, `row ${record.row}`) : `line ${record.line}`];
   if (record.kind !== 'invalid') {
     if (record.id !== undefined) parts.push(`id ${record.id}`);
-    parts.push(h('span', { class: `label-state ${labelState(record) ? 'labeled' : 'unlabeled'}` }, labelState(record) ?? 'not labeled'));
+    // A read-only table has no labels to show: its other columns (scores, sources) instead.
+    if (record.row === undefined) parts.push(h('span', { class: `label-state ${labelState(record) ? 'labeled' : 'unlabeled'}` }, labelState(record) ?? 'not labeled'));
     if (record.annotator) parts.push(`by ${record.annotator}`);
     if (record.timeMs !== undefined) parts.push(`${(record.timeMs / 1000).toFixed(1)} s`);
   } else {
     parts.push(h('span', { class: 'label-state invalid' }, 'invalid record'));
   }
+  for (const extra of record.extras ?? []) parts.push(h('span', { class: 'extra-column', 'data-column': extra.name }, `${extra.name}: ${extra.value.length > 120 ? `${extra.value.slice(0, 120)}…` : extra.value}`));
   const line = h('p', { class: 'record-meta' });
   parts.forEach((part, i) => {
     if (i > 0) line.append(' · ');
@@ -54,7 +56,7 @@ function labelState(record: PairRecordView | CandidatesRecordView): string | und
   return record.best !== undefined || record.worst !== undefined ? 'labeled: best and worst' : undefined;
 }
 
-function problemList(problems: readonly ProblemView[]): HTMLElement | string {
+function problemList(problems: readonly ProblemView[], row?: number): HTMLElement | string {
   if (problems.length === 0) return '';
   const list = h('ul', { class: 'problems', 'aria-label': `${problems.length} ${problems.length === 1 ? 'problem' : 'problems'} in this record` });
   for (const p of problems) {
@@ -64,7 +66,7 @@ function problemList(problems: readonly ProblemView[]): HTMLElement | string {
         { class: `problem ${p.severity}`, 'data-code': p.code },
         h('span', { class: 'severity' }, p.severity === 'error' ? 'Error' : p.severity === 'warning' ? 'Warning' : 'Info'),
         ` ${p.message} `,
-        h('span', { class: 'code' }, `[${p.code}${p.pointer ? ` ${p.pointer}` : ''}] line ${p.line}, column ${p.column}`),
+        h('span', { class: 'code' }, row === undefined ? `[${p.code}${p.pointer ? ` ${p.pointer}` : ''}] line ${p.line}, column ${p.column}` : `[${p.code}] row ${row}${p.pointer ? `, column "${p.pointer.slice(1).split('/')[0]}"` : ''}`),
       ),
     );
   }

@@ -1,6 +1,7 @@
 import { closeSync, createReadStream, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { makeDirs } from '../files/makeDirs.ts';
 import { applyColumnMapping, type ColumnMapping } from './columnMapping.ts';
 import { isParquetPath } from './parquetTable.ts';
 import { parquetRowBatches } from './validateParquet.ts';
@@ -105,6 +106,7 @@ async function* jsonlRows(path: string): AsyncGenerator<{ start: number; rows: A
 export async function convertToJsonl(files: readonly string[], outPath: string, options: ConvertOptions = {}): Promise<ConvertResult> {
   const batches = files.every(isParquetPath) ? parquetRowBatches(files) : files.length === 1 && /\.jsonl$/i.test(files[0]!) ? jsonlRows(files[0]!) : undefined;
   if (!batches) throw new ConvertError(`convert reads Parquet files or JSON Lines; got ${files.join(', ')}`);
+  makeDirs(dirname(outPath));
   const temp = join(dirname(outPath), `.${basename(outPath)}.${process.pid}.${Date.now()}.tmp`);
   const fd = openSync(temp, 'w');
   let read = 0;

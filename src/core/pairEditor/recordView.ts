@@ -57,6 +57,10 @@ interface RecordViewBase extends LabelFields {
   /** Fingerprint of the record's source: an action on a stale view is refused, not misapplied. */
   revision: number;
   problems: ProblemView[];
+  /** Read-only tables (Parquet): the row of the file (1-based), which differs from index + 1 when sorted. */
+  row?: number;
+  /** Columns that are not part of the record (scores, sources): shown beside it. */
+  extras?: Array<{ name: string; value: string }>;
 }
 
 export interface PairRecordView extends RecordViewBase {

@@ -230,7 +230,7 @@ export class PairEditorSession implements vscode.Disposable {
         else this.services.log(`Pair editor: did not open the link ${JSON.stringify(message.url)} (only http and https links open)`);
         return;
       case 'runCommand':
-        this.services.runCommand(message.command, this);
+        if (message.command !== 'exportJsonl') this.services.runCommand(message.command, this);
         return;
     }
   }

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { DatasetDiagnostics } from '../datasetDiagnostics.ts';
-import { readLintOptions, readValidationSettings, SECTION } from '../settings.ts';
+import { readColumnMapping, readLintOptions, readValidationSettings, SECTION } from '../settings.ts';
+import { ParquetEditorProvider } from './parquetEditorProvider.ts';
 import { registerExportPairsCommand, EXPORT_PAIRS_COMMAND } from './exportPairsCommand.ts';
 import { PairEditorProvider } from './pairEditorProvider.ts';
 import { registerSwitchViewCommands, SHOW_TEXT_COMMAND } from './switchViewCommands.ts';
@@ -19,5 +20,14 @@ export function registerPairEditor(context: vscode.ExtensionContext, diagnostics
     },
     log: (line) => output.appendLine(line),
   });
-  return vscode.Disposable.from(registration, registerSwitchViewCommands(provider), registerExportPairsCommand(provider, output));
+  const parquet = ParquetEditorProvider.register({
+    extensionUri: context.extensionUri,
+    lintOptions: (uri) => {
+      const columns = readColumnMapping(uri);
+      return { ...readLintOptions(uri), ...(columns ? { columns } : {}) };
+    },
+    openForLabeling: (uri) => provider.openAt(uri, 0),
+    log: (line) => output.appendLine(line),
+  });
+  return vscode.Disposable.from(registration, parquet, registerSwitchViewCommands(provider), registerExportPairsCommand(provider, output));
 }

@@ -126,8 +126,12 @@ function parse(raw: unknown): WebviewToHost {
       return { type: 'openLink', url: text(m.url, 'url', MAX_URL) };
     case 'runCommand':
       onlyKeys(m, ['type', 'command'], 'runCommand');
-      if (m.command !== 'showText' && m.command !== 'exportPairs') fail(`runCommand: unknown command ${JSON.stringify(m.command)}`);
+      if (m.command !== 'showText' && m.command !== 'exportPairs' && m.command !== 'exportJsonl') fail(`runCommand: unknown command ${JSON.stringify(m.command)}`);
       return { type: 'runCommand', command: m.command };
+    case 'sortBy':
+      onlyKeys(m, ['type', 'column', 'descending'], 'sortBy');
+      if (typeof m.descending !== 'boolean') fail('sortBy: descending must be true or false');
+      return { type: 'sortBy', column: m.column === null ? null : text(m.column, 'column', MAX_QUERY), descending: m.descending };
     default:
       return fail(`unknown message type ${JSON.stringify(m.type)}`);
   }
