@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 /**
  * A TEST DOUBLE of the Hugging Face Hub (a true system boundary: HTTP), serving folders on
  * loopback with the Hub's endpoints and headers as huggingface_hub and transformers rely on them:
- *   GET /api/models/{repo}/revision/{rev}[?blobs=true]  model info: commit sha, siblings with size,
+ *   GET /api/{models|datasets}/{repo}/revision/{rev}[?blobs=true]  repo info: commit sha, siblings with size,
  *                                                      git blob id and, for LFS files, sha256
  *   GET /api/models/{repo}/tree/{rev}                  the file list (huggingface_hub pages through it)
  *   HEAD|GET /{repo}/resolve/{rev}/{file}              ETag, X-Repo-Commit, X-Linked-Etag and
@@ -20,6 +20,24 @@ export interface HubRepoFixture {
   id: string;
   dir: string;
   gated?: boolean;
+  /** A dataset repo (/api/datasets/..., /datasets/{id}/resolve/...) rather than a model. */
+  type?: 'model' | 'dataset';
+  /** Datasets: the files of the Hub's Parquet conversion, served at revision refs/convert/parquet. */
+  convertedDir?: string;
+}
+
+interface RepoState {
+  sha: string;
+  gated: boolean;
+  type: 'model' | 'dataset';
+  files: FileEntry[];
+}
+
+/** Every file under `dir`, as repo paths (a/b.parquet), sorted. */
+function listFiles(dir: string, prefix = ''): string[] {
+  return readdirSync(join(dir, prefix), { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? listFiles(dir, join(prefix, e.name)) : [join(prefix, e.name).split('\\').join('/')]))
+    .sort();
 }
 
 interface FileEntry {
@@ -36,29 +54,30 @@ export class LoopbackHub {
   readonly token = TOKEN;
   readonly requests: string[] = [];
   private server: Server | undefined;
-  private readonly repos = new Map<string, { sha: string; gated: boolean; files: FileEntry[] }>();
+  private readonly repos = new Map<string, RepoState>();
   private cut: { file: string; afterBytes: number } | undefined;
 
   constructor(private readonly fixtures: HubRepoFixture[]) {}
 
   /** Reads the fixtures' folders as they are now (start calls it). */
   private load(): void {
-    for (const f of this.fixtures) {
-      const files = readdirSync(f.dir)
-        .filter((n) => statSync(join(f.dir, n)).isFile())
-        .sort()
-        .map((name) => {
-          const bytes = readFileSync(join(f.dir, name));
-          const blobId = createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
-          return { name, bytes, blobId, sha256: createHash('sha256').update(bytes).digest('hex'), lfs: /\.(safetensors|bin|gguf)$/.test(name) };
-        });
+    const state = (dir: string, f: HubRepoFixture): RepoState => {
+      const files = listFiles(dir).map((name) => {
+        const bytes = readFileSync(join(dir, name));
+        const blobId = createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+        return { name, bytes, blobId, sha256: createHash('sha256').update(bytes).digest('hex'), lfs: /\.(safetensors|bin|gguf|parquet)$/.test(name) };
+      });
       const sha = createHash('sha1').update(files.map((x) => `${x.name}:${x.blobId}`).join('\n')).digest('hex');
-      this.repos.set(f.id, { sha, gated: f.gated ?? false, files });
+      return { sha, gated: f.gated ?? false, type: f.type ?? 'model', files };
+    };
+    for (const f of this.fixtures) {
+      this.repos.set(`${f.type ?? 'model'}:${f.id}`, state(f.dir, f));
+      if (f.convertedDir) this.repos.set(`${f.type ?? 'model'}:${f.id}@refs/convert/parquet`, state(f.convertedDir, f));
     }
   }
 
-  commit(id: string): string {
-    return this.repos.get(id)!.sha;
+  commit(id: string, type: 'model' | 'dataset' = 'model'): string {
+    return this.repos.get(`${type}:${id}`)!.sha;
   }
 
   /** The next download of `file` stops after `afterBytes` bytes (the socket is destroyed). */
@@ -83,15 +102,18 @@ export class LoopbackHub {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://x');
     this.requests.push(`${req.method} ${url.pathname}`);
-    const info = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(url.pathname);
-    const tree = /^\/api\/models\/([^/]+\/[^/]+)\/tree\/([^/]+)$/.exec(url.pathname);
-    const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
-    const id = decodeURIComponent((info ?? tree ?? resolve)?.[1] ?? '');
-    const repo = this.repos.get(id);
-    if (!repo) return this.json(res, 404, { error: 'Repository not found' });
-    if (repo.gated && req.headers.authorization !== `Bearer ${TOKEN}`) return this.json(res, 401, { error: `Access to model ${id} is restricted. You must have access to it and be authenticated to access it.` });
-    const revision = decodeURIComponent((info ?? tree ?? resolve)![2]!);
-    if (revision !== 'main' && revision !== repo.sha) return this.json(res, 404, { error: `Revision Not Found for url: ${url.pathname}` });
+    const info = /^\/api\/(models|datasets)\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(url.pathname);
+    const tree = /^\/api\/(models|datasets)\/([^/]+\/[^/]+)\/tree\/([^/]+)$/.exec(url.pathname);
+    const resolve = /^\/(datasets\/)?([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
+    const type = info || tree ? ((info ?? tree)![1] === 'datasets' ? 'dataset' : 'model') : resolve?.[1] ? 'dataset' : 'model';
+    const id = decodeURIComponent((info ?? tree)?.[2] ?? resolve?.[2] ?? '');
+    const revision = decodeURIComponent((info ?? tree)?.[3] ?? resolve?.[3] ?? '');
+    const main = this.repos.get(`${type}:${id}`);
+    if (!main) return this.json(res, 404, { error: 'Repository not found' });
+    if (main.gated && req.headers.authorization !== `Bearer ${TOKEN}`) return this.json(res, 401, { error: `Access to ${type} ${id} is restricted. You must have access to it and be authenticated to access it.` });
+    const converted = this.repos.get(`${type}:${id}@refs/convert/parquet`);
+    const repo = revision === 'main' || revision === main.sha ? main : converted && (revision === 'refs/convert/parquet' || revision === converted.sha) ? converted : undefined;
+    if (!repo) return this.json(res, 404, { error: `Revision Not Found for url: ${url.pathname}` });
     if (tree) {
       // The file listing huggingface_hub's snapshot_download pages through.
       return this.json(res, 200, repo.files.map((f) => ({ type: 'file', oid: f.blobId, size: f.bytes.length, path: f.name, ...(f.lfs ? { lfs: { oid: f.sha256, size: f.bytes.length, pointerSize: 134 } } : {}) })));
@@ -109,7 +131,7 @@ export class LoopbackHub {
         siblings: repo.files.map((f) => ({ rfilename: f.name, size: f.bytes.length, blobId: f.blobId, ...(f.lfs ? { lfs: { sha256: f.sha256, size: f.bytes.length, pointerSize: 134 } } : {}) })),
       });
     }
-    const file = repo.files.find((f) => f.name === decodeURIComponent(resolve![3]!));
+    const file = repo.files.find((f) => f.name === decodeURIComponent(resolve![4]!));
     if (!file) return this.json(res, 404, { error: 'Entry not found' }, { 'x-error-code': 'EntryNotFound' });
     const etag = file.lfs ? file.sha256 : file.blobId;
     const headers: Record<string, string> = { 'x-repo-commit': repo.sha, etag: `"${etag}"`, 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
