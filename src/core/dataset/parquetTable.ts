@@ -79,6 +79,9 @@ export async function openParquet(path: string): Promise<ParquetTable> {
       rowGroups.push({ start: at, end: at + n });
       at += n;
     }
+    // Strings, numbers, booleans and lists or structs of them come out of hyparquet as JSON
+    // holds them: only files with 64-bit integers, bytes or dates need each row copied.
+    const plainAlready = metadata.schema.every((e) => (e.type === undefined || e.type === 'BOOLEAN' || e.type === 'INT32' || e.type === 'FLOAT' || e.type === 'DOUBLE' || (e.type === 'BYTE_ARRAY' && (e.converted_type === 'UTF8' || e.logical_type?.type === 'STRING'))) && e.converted_type !== 'DATE' && e.logical_type?.type !== 'DATE' && e.converted_type !== 'DECIMAL' && e.logical_type?.type !== 'DECIMAL');
     const compression = [...new Set(metadata.row_groups.flatMap((g) => g.columns.map((c) => c.meta_data?.codec ?? 'UNCOMPRESSED')))];
     const read = async (start: number, end: number, cols?: readonly string[]) => {
       try {
@@ -97,11 +100,11 @@ export async function openParquet(path: string): Promise<ParquetTable> {
       close: () => handle.close(),
       async rows(start, end, cols) {
         const rows = await read(Math.max(0, start), Math.min(end, at), cols);
-        return rows.map((row) => plainValue(row) as Record<string, unknown>);
+        return plainAlready ? rows : rows.map((row) => plainValue(row) as Record<string, unknown>);
       },
       async column(name, start = 0, end = at) {
         const rows = await read(start, Math.min(end, at), [name]);
-        return rows.map((row) => plainValue(row[name]));
+        return rows.map((row) => (plainAlready ? row[name] : plainValue(row[name])));
       },
     };
   } catch (error) {

@@ -3,7 +3,7 @@ import { samePairTexts } from './datasetLinter.ts';
 import { DatasetValidation, type ValidationResult } from './datasetValidation.ts';
 import { DEFAULT_LINT_OPTIONS, type LintOptions } from './lintRules.ts';
 import { openParquet, type ParquetTable } from './parquetTable.ts';
-import { analyzeRow, type RecordAnalysis } from './recordAnalysis.ts';
+import { analyzeRow } from './recordAnalysis.ts';
 import type { RecordSpan } from './recordSpans.ts';
 import type { NormalizedRecord } from './types.ts';
 
@@ -41,14 +41,20 @@ export function rowSpan(index: number): RecordSpan {
   return { index, line: index + 1, column: 1, offset: 0, length: 0, source: '' };
 }
 
-/** The row `index` (0-based across the files), read again. */
-async function readRowAt(tables: ParquetTable[], index: number): Promise<Record<string, unknown> | undefined> {
-  let at = index;
+/** Rows by their index across the files, read again a row group at a time (the few whose keys collide with another's). */
+async function readRowsAt(tables: ParquetTable[], indices: readonly number[]): Promise<Map<number, Record<string, unknown>>> {
+  const out = new Map<number, Record<string, unknown>>();
+  let base = 0;
   for (const table of tables) {
-    if (at < table.rowCount) return (await table.rows(at, at + 1))[0];
-    at -= table.rowCount;
+    for (const group of table.rowGroups) {
+      const wanted = indices.filter((i) => i >= base + group.start && i < base + group.end);
+      if (wanted.length === 0) continue;
+      const rows = await table.rows(group.start, group.end);
+      for (const i of wanted) out.set(i, rows[i - base - group.start]!);
+    }
+    base += table.rowCount;
   }
-  return undefined;
+  return out;
 }
 
 /**
@@ -79,10 +85,7 @@ export async function validateParquet(files: readonly string[], options: LintOpt
     }
     if (rows === 0) validation.addFileIssue({ code: 'empty-file', message: 'The file has no rows', offset: 0, length: 0, line: 1, column: 1 });
     const normalized = new Map<number, NormalizedRecord | undefined>();
-    for (const index of validation.crossRecordCandidates()) {
-      const row = await readRowAt(tables, index);
-      normalized.set(index, row ? (analyzeRow(row, options) as RecordAnalysis).normalized : undefined);
-    }
+    for (const [index, row] of await readRowsAt(tables, validation.crossRecordCandidates())) normalized.set(index, analyzeRow(row, options).normalized);
     return validation.finish({ compare: (a, b, relation) => samePairTexts(normalized.get(a), normalized.get(b), relation), spanOf: rowSpan });
   } finally {
     for (const table of tables) await table.close();
