@@ -14,6 +14,9 @@ import { restoreViewState, type ViewState } from './viewState.ts';
 
 type KeyInput = { key: string; timeStamp: number };
 
+/** What a read-only table allows: moving, finding and changing how records are shown. */
+const READ_ONLY_COMMANDS = new Set<Command>(['previous', 'next', 'search', 'goTo', 'help', 'toggleBlind', 'toggleDiff', 'cycleFilter']);
+
 /**
  * The pair editor's webview: shows one record at a time from a window of records held locally,
  * turns keys and buttons into labeling actions for the host, and keeps its place (record, blind
@@ -32,6 +35,8 @@ export class PairEditorApp {
   /** Candidates picked so far on the record on screen (candidate indices, best first). */
   private picks: number[] = [];
   private editing = false;
+  /** Set for a read-only table: what to say when a key would change a record. */
+  private readOnly: string | undefined;
 
   constructor(app: HTMLElement) {
     this.ui = buildLayout(app);
@@ -59,7 +64,12 @@ export class PairEditorApp {
         this.ui.title.textContent = message.fileName;
         if (message.table && !this.ui.root.classList.contains('read-only')) {
           this.ui.root.classList.add('read-only');
-          this.ui.root.querySelector('.toolbar')!.after(tableBar(message.table, (column, descending) => this.bridge.send({ type: 'sortBy', column, descending })));
+          this.readOnly = 'This Parquet file is read-only: "Export to JSONL to label" writes its rows to a .pairs.jsonl file to label.';
+          this.ui.root.querySelector('.toolbar')!.after(tableBar(message.table, (column, descending) => {
+              // A new order starts at its top (the highest score, when that is the order).
+              this.state.index = 0;
+              this.bridge.send({ type: 'sortBy', column, descending });
+            }),);
         }
         this.state.index = message.index;
         this.ui.root.dataset.state = 'ready';
@@ -203,12 +213,14 @@ export class PairEditorApp {
     const hostCommand = control.getAttribute('data-host-command');
     if (hostCommand === 'showText' || hostCommand === 'exportPairs' || hostCommand === 'exportJsonl') this.bridge.send({ type: 'runCommand', command: hostCommand });
     const action = control.getAttribute('data-action');
-    if (action === 'edit') this.editUnit(control.closest('.unit[data-pointer]'));
+    if (action === 'edit' && !this.readOnly) this.editUnit(control.closest('.unit[data-pointer]'));
     if (action === 'pick') this.pick(Number(control.getAttribute('data-position')));
   }
 
   private run(command: Command, input?: KeyInput): void {
     const record = this.store.get(this.state.index);
+    // A read-only table (Parquet) moves, searches and shows; what would change a record says how to label it instead.
+    if (this.readOnly && !READ_ONLY_COMMANDS.has(command)) return this.say(this.readOnly);
     switch (command) {
       case 'chooseLeft':
       case 'chooseRight':
@@ -319,6 +331,7 @@ export class PairEditorApp {
   }
 
   private pick(position: number, input?: KeyInput): void {
+    if (this.readOnly) return this.say(this.readOnly);
     const record = this.store.get(this.state.index);
     if (record?.kind === 'pair' && position < 2) return this.choose(position as 0 | 1, input);
     if (record?.kind !== 'candidates') return;
@@ -346,6 +359,7 @@ export class PairEditorApp {
    * the pace of the keyboard.
    */
   private act(record: Exclude<RecordView, { kind: 'invalid' }>, action: RecordAction, how: { labeled: boolean; advance?: boolean; input?: KeyInput; said: string }): void {
+    if (this.readOnly) return this.say(this.readOnly);
     const timeMs = Math.round(performance.now() - this.shownAt);
     const labeledBefore = isLabeledView(record);
     const flags = this.store.flags;

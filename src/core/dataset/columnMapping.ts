@@ -56,8 +56,17 @@ export function applyColumnMapping(row: Record<string, unknown>, mapping: Column
   const mappedColumns = new Set(Object.values(mapping));
   const out: Record<string, unknown> = {};
   for (const [field, column] of Object.entries(mapping)) if (column !== undefined && Object.hasOwn(row, column)) out[field] = row[column];
-  for (const [key, value] of Object.entries(row)) if (!mappedColumns.has(key) && !Object.hasOwn(out, key) && !Object.hasOwn(mapping, key)) out[key] = value;
+  // A field whose mapped column this row lacks keeps its own name's value, if it has one.
+  for (const [key, value] of Object.entries(row)) if (!mappedColumns.has(key) && !Object.hasOwn(out, key)) out[key] = value;
   return out;
+}
+
+/** The part of a mapping whose columns a file has: a workspace-wide mapping leaves files that already use the fields' names alone. */
+export function mappingFor(columns: readonly string[], mapping: ColumnMapping | undefined): ColumnMapping | undefined {
+  if (!mapping) return undefined;
+  const have = new Set(columns);
+  const applied = Object.fromEntries(Object.entries(mapping).filter(([, column]) => column !== undefined && have.has(column)));
+  return Object.keys(applied).length ? applied : undefined;
 }
 
 /** The column of the file that a record field comes from. */
@@ -74,12 +83,12 @@ export function unmapPointer(pointer: string, mapping: ColumnMapping | undefined
   return `/${column.replace(/~/g, '~0').replace(/\//g, '~1')}${slash === -1 ? '' : pointer.slice(slash)}`;
 }
 
-/** The mapped columns a file's columns lack: reported once for the file, not for every row. */
+/** The mapped columns a file lacks (and has no column of the field's own name either): reported once for the file, not for every row. */
 export function missingMappedColumns(columns: readonly string[], mapping: ColumnMapping | undefined): Array<{ field: string; column: string }> {
   if (!mapping) return [];
   const have = new Set(columns);
   return Object.entries(mapping)
-    .filter(([, column]) => column !== undefined && !have.has(column))
+    .filter(([field, column]) => column !== undefined && !have.has(column) && !have.has(field))
     .map(([field, column]) => ({ field, column: column! }));
 }
 

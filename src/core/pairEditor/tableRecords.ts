@@ -41,6 +41,11 @@ export class TableRecords {
     return new TableRecords(await openParquet(path), options);
   }
 
+  setOptions(options: LintOptions): void {
+    this.options = options;
+    this.groups.clear();
+  }
+
   get count(): number {
     return this.table.rowCount;
   }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import { describeMapping } from '../../core/dataset/columnMapping.ts';
+import { describeMapping, mappingFor } from '../../core/dataset/columnMapping.ts';
 import { ConvertError, parseWhere, type RowFilter } from '../../core/dataset/convertDataset.ts';
 import type { LintOptions } from '../../core/dataset/lintRules.ts';
 import { validateParquet } from '../../core/dataset/validateParquet.ts';
@@ -49,7 +49,14 @@ export class ParquetEditorSession implements vscode.Disposable {
     panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(services.extensionUri, 'dist', 'webview')] };
     panel.webview.html = webviewPageHtml(panel.webview, services.extensionUri, { app: 'editor', title: 'Pair editor', loadingText: 'Loading rows…', inlineScript: EARLY_READY_SCRIPT });
     // The footer and the first group are read while the webview loads.
-    this.records = TableRecords.open(uri.fsPath, this.options);
+    // A workspace-wide mapping applies where its columns are: a file with the fields' own names stays as it is.
+    this.records = TableRecords.open(uri.fsPath, this.options).then((records) => {
+      const applied = mappingFor(records.table.columns, this.options.columns);
+      const { columns: _all, ...rest } = this.options;
+      this.options = { ...rest, ...(applied ? { columns: applied } : {}) };
+      records.setOptions(this.options);
+      return records;
+    });
     this.records.catch(() => {});
     void this.records.then((r) => r.views(this.range(r, 0)));
     this.disposables.push(panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)));
