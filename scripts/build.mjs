@@ -46,6 +46,8 @@ const common = {
   minify: production,
   logLevel: 'info',
   legalComments: 'none',
+  // Code that runs from source finds its files by import.meta.url; bundled, it is never reached.
+  define: { 'import.meta.url': 'undefined' },
 };
 
 const builds = [
@@ -69,6 +71,16 @@ const builds = [
     target: 'node20',
     mainFields: ['module', 'main'],
     banner: { js: '#!/usr/bin/env node' },
+  },
+  {
+    // validateParquet's worker threads (the CLI and the extension start it from beside themselves).
+    ...common,
+    entryPoints: ['src/core/dataset/parquetValidateWorker.ts'],
+    outfile: 'dist/parquetWorker.cjs',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    mainFields: ['module', 'main'],
   },
 ];
 

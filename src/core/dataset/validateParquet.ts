@@ -2,7 +2,13 @@ import { describeMissingColumns, missingMappedColumns } from './columnMapping.ts
 import { samePairTexts } from './datasetLinter.ts';
 import { DatasetValidation, type ValidationResult } from './datasetValidation.ts';
 import { DEFAULT_LINT_OPTIONS, type LintOptions } from './lintRules.ts';
-import { openParquet, type ParquetTable } from './parquetTable.ts';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { openParquet, ParquetReadError, type ParquetTable } from './parquetTable.ts';
+import { forEachPackedAnalysis, PACKED_WIDTH, portableOptions, sameFingerprints, type PackedAnalyses } from './parquetRowAnalysis.ts';
+import type { WorkerRequest } from './parquetValidateWorker.ts';
 import { analyzeRow } from './recordAnalysis.ts';
 import type { RecordSpan } from './recordSpans.ts';
 import type { NormalizedRecord } from './types.ts';
@@ -62,7 +68,7 @@ async function readRowsAt(tables: ParquetTable[], indices: readonly number[]): P
  * statistics and cross-record findings (the few rows whose keys collide are read again to
  * compare their texts). A mapped column the file lacks is one error for the file, not one per row.
  */
-export async function validateParquet(files: readonly string[], options: LintOptions = DEFAULT_LINT_OPTIONS): Promise<ValidationResult> {
+export async function validateParquet(files: readonly string[], options: LintOptions = DEFAULT_LINT_OPTIONS, parallel: { workers?: number } = {}): Promise<ValidationResult> {
   const validation = new DatasetValidation(options, 'parquet');
   const tables: ParquetTable[] = [];
   try {
@@ -73,21 +79,124 @@ export async function validateParquet(files: readonly string[], options: LintOpt
       validation.addFileIssue({ code: 'missing-column', message: describeMissingColumns(missing, columns), offset: 0, length: 0, line: 1, column: 1 });
       return validation.finish({ compare: () => false, spanOf: rowSpan });
     }
-    let rows = 0;
+    const rows = tables.reduce((n, t) => n + t.rowCount, 0);
+    const units = tables.flatMap((table, fileIndex) => table.rowGroups.map((_, group) => ({ table, fileIndex, group })));
+    const workers = parallel.workers ?? defaultWorkers(rows, units.length);
+    const analysed = workers > 1 ? await analyseInWorkers(units, options, workers) : undefined;
+    // Parallel: the packed analyses are kept (a few numbers a row) so that rows are compared by fingerprints, not read again.
+    const packed = analysed ? new Float64Array(rows * PACKED_WIDTH) : undefined;
     let start = 0;
+    let unitIndex = 0;
     for (const table of tables) {
       for (const group of table.rowGroups) {
-        const batch = await table.rows(group.start, group.end);
-        for (let i = 0; i < batch.length; i++) validation.addRecord(rowSpan(start + group.start + i), analyzeRow(batch[i]!, options));
-        rows += batch.length;
+        const first = start + group.start;
+        if (analysed) {
+          const span = rowSpan(first);
+          const group = await analysed.next(unitIndex);
+          packed!.set(group.numbers, first * PACKED_WIDTH);
+          forEachPackedAnalysis(group, (row, analysis) => {
+            span.index = first + row;
+            span.line = first + row + 1;
+            validation.addRecord(span, analysis);
+          });
+        } else {
+          const rows = await table.rows(group.start, group.end);
+          for (let i = 0; i < rows.length; i++) validation.addRecord(rowSpan(first + i), analyzeRow(rows[i]!, options));
+        }
+        unitIndex++;
       }
       start += table.rowCount;
     }
+    await analysed?.close();
     if (rows === 0) validation.addFileIssue({ code: 'empty-file', message: 'The file has no rows', offset: 0, length: 0, line: 1, column: 1 });
+    if (packed) return validation.finish({ compare: (a, b, relation) => sameFingerprints(packed, a, b, relation), spanOf: rowSpan });
     const normalized = new Map<number, NormalizedRecord | undefined>();
     for (const [index, row] of await readRowsAt(tables, validation.crossRecordCandidates())) normalized.set(index, analyzeRow(row, options).normalized);
     return validation.finish({ compare: (a, b, relation) => samePairTexts(normalized.get(a), normalized.get(b), relation), spanOf: rowSpan });
   } finally {
     for (const table of tables) await table.close();
   }
+}
+
+/** Below this many rows a file is checked on the calling thread: starting workers would cost more than it saves. */
+const PARALLEL_MIN_ROWS = 50_000;
+
+function defaultWorkers(rows: number, groups: number): number {
+  if (rows < PARALLEL_MIN_ROWS || groups < 2 || !workerScript()) return 1;
+  return Math.min(availableParallelism(), 4, groups);
+}
+
+/** The worker's script: beside the bundle (dist/parquetWorker.cjs), or the TypeScript source when run from source (tests, with tsx). */
+function workerScript(): string | URL | undefined {
+  if (typeof __filename !== 'undefined' && __filename.endsWith('.cjs')) {
+    const bundled = join(dirname(__filename), 'parquetWorker.cjs');
+    return existsSync(bundled) ? bundled : undefined;
+  }
+  // From source (tests and benches run TypeScript through tsx; the bundles define import.meta.url away).
+  return import.meta.url ? new URL('./parquetValidateWorker.ts', import.meta.url) : undefined;
+}
+
+interface Unit {
+  table: ParquetTable;
+  fileIndex: number;
+  group: number;
+}
+
+/**
+ * Row groups handed to worker threads one at a time (the next to whichever finishes first); the
+ * caller takes their analyses in file order with `next`, while later groups are still being read.
+ */
+async function analyseInWorkers(units: readonly Unit[], options: LintOptions, count: number): Promise<{ next(unit: number): Promise<PackedAnalyses>; close(): Promise<void> }> {
+  const portable = portableOptions(options);
+  const results = new Map<number, { resolve: (a: PackedAnalyses) => void; reject: (e: Error) => void; promise: Promise<PackedAnalyses> }>();
+  const slot = (unit: number) => {
+    let entry = results.get(unit);
+    if (!entry) {
+      let resolve!: (a: PackedAnalyses) => void;
+      let reject!: (e: Error) => void;
+      const promise = new Promise<PackedAnalyses>((res, rej) => ((resolve = res), (reject = rej)));
+      promise.catch(() => {});
+      results.set(unit, (entry = { resolve, reject, promise }));
+    }
+    return entry;
+  };
+  let nextUnit = 0;
+  const workers: Worker[] = [];
+  const keyOf = new Map(units.map((u, i) => [`${u.table.path}\u0000${u.group}`, i]));
+  const send = (worker: Worker) => {
+    if (nextUnit >= units.length) return;
+    const unit = units[nextUnit++]!;
+    worker.postMessage({ type: 'group', file: unit.table.path, group: unit.group, options: portable } satisfies WorkerRequest);
+  };
+  for (let i = 0; i < count; i++) {
+    const script = workerScript()!;
+    // From source, the worker loads the TypeScript through tsx's API (a worker does not inherit the loader).
+    const worker =
+      typeof script === 'string'
+        ? new Worker(script)
+        : new Worker(`import('tsx/esm/api').then((api) => api.tsImport(${JSON.stringify(script.href)}, ${JSON.stringify(script.href)}))`, { eval: true });
+    worker.on('message', (message: { type: 'group'; file: string; group: number; packed: PackedAnalyses } | { type: 'error'; file: string; group: number; message: string }) => {
+      const unit = keyOf.get(`${message.file}\u0000${message.group}`)!;
+      if (message.type === 'error') slot(unit).reject(new ParquetReadError(message.message));
+      else slot(unit).resolve(message.packed);
+      send(worker);
+    });
+    worker.on('error', (error) => {
+      for (let u = 0; u < units.length; u++) slot(u).reject(error);
+    });
+    workers.push(worker);
+    // Two groups in flight per worker: it reads the next while the last result is on its way.
+    send(worker);
+    send(worker);
+  }
+  return {
+    async next(unit) {
+      const analyses = await slot(unit).promise;
+      results.delete(unit);
+      return analyses;
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
 }

@@ -1,0 +1,114 @@
+import type { LintOptions } from './lintRules.ts';
+import type { RecordAnalysis, RecordProblem, RecordSummary } from './recordAnalysis.ts';
+import type { NormalizedRecord, RecordFormat } from './types.ts';
+
+/**
+ * Row analyses packed for the trip from a worker thread: a million small summary objects cost
+ * more to copy between threads than to compute, ten numbers per row in one transferable array
+ * cost nothing. Problems (rare) travel as they are.
+ */
+
+const FORMATS: ReadonlyArray<RecordFormat> = ['standard', 'instruction', 'conversational', 'implicit', 'candidates', 'alpaca', 'prompt-completion', 'messages', 'text'];
+const FIELDS = ['promptKey', 'promptLength', 'chosenKey', 'rejectedKey', 'chosenLength', 'rejectedLength', 'completionLength', 'candidateCount'] as const;
+/** format, labeled, then FIELDS, then two fingerprints of the record's texts (see textFingerprints). */
+export const PACKED_WIDTH = FIELDS.length + 4;
+const FINGERPRINTS = FIELDS.length + 2;
+
+/**
+ * Full-text fingerprints that stand in for the texts when records are compared across the file
+ * (duplicates, contradictions) on the main thread, which has only these numbers: pairs, their
+ * chosen and rejected texts (the prompt's is promptKey, 52 bits); SFT records, the completion and
+ * the conversation. Records compared already share their prompt's fingerprint and a pair key, so
+ * two more 32-bit hashes colliding at once (about 1 in 2^64) is what a false match would take.
+ */
+function textFingerprints(normalized: NormalizedRecord | undefined): [number, number] {
+  if (!normalized || normalized.kind === 'candidates') return [NaN, NaN];
+  if (normalized.kind === 'pair') return [textHash32(normalized.chosenText), textHash32(normalized.rejectedText)];
+  return [textHash32(normalized.completionText), normalized.messages ? textHash32(JSON.stringify(normalized.messages)) : 0];
+}
+
+/** FNV-1a over UTF-16 units, seeded with the length: one multiply a character. */
+function textHash32(text: string): number {
+  let h = 0x811c9dc5 ^ text.length;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** `samePairTexts` on packed fingerprints: the prompts' and both answers' (swapped: crosswise). */
+export function sameFingerprints(numbers: Float64Array, earlier: number, later: number, relation: 'same' | 'swapped'): boolean {
+  const a = earlier * PACKED_WIDTH;
+  const b = later * PACKED_WIDTH;
+  if (numbers[a + 2] !== numbers[b + 2] || Number.isNaN(numbers[a + FINGERPRINTS]!)) return false;
+  const [a1, a2, b1, b2] = [numbers[a + FINGERPRINTS]!, numbers[a + FINGERPRINTS + 1]!, numbers[b + FINGERPRINTS]!, numbers[b + FINGERPRINTS + 1]!];
+  return relation === 'same' ? a1 === b1 && a2 === b2 : a1 === b2 && a2 === b1;
+}
+
+export interface PackedAnalyses {
+  rows: number;
+  /** PACKED_WIDTH numbers per row; NaN for "absent" (no summary: the row has errors). */
+  numbers: Float64Array;
+  problems: Array<[row: number, problems: RecordProblem[]]>;
+}
+
+export function packAnalyses(analyses: readonly RecordAnalysis[]): PackedAnalyses {
+  const numbers = new Float64Array(analyses.length * PACKED_WIDTH).fill(NaN);
+  const problems: PackedAnalyses['problems'] = [];
+  analyses.forEach((analysis, row) => {
+    if (analysis.problems.length) problems.push([row, analysis.problems]);
+    const summary = analysis.summary;
+    if (!summary) return;
+    const at = row * PACKED_WIDTH;
+    numbers[at] = FORMATS.indexOf(summary.format);
+    numbers[at + 1] = summary.labeled === undefined ? NaN : summary.labeled ? 1 : 0;
+    FIELDS.forEach((field, i) => {
+      const value = summary[field];
+      if (value !== undefined) numbers[at + 2 + i] = value;
+    });
+    const [first, second] = textFingerprints(analysis.normalized);
+    numbers[at + FINGERPRINTS] = first;
+    numbers[at + FINGERPRINTS + 1] = second;
+  });
+  return { rows: analyses.length, numbers, problems };
+}
+
+/**
+ * Visits the analyses again, as DatasetValidation takes them: one analysis object refilled for
+ * every row (no value or normalized record: adding a record needs neither, and a million
+ * short-lived objects would cost more than the checks).
+ */
+export function forEachPackedAnalysis(packed: PackedAnalyses, visit: (row: number, analysis: RecordAnalysis) => void): void {
+  const problemsOf = new Map(packed.problems);
+  const summary: RecordSummary = { format: 'standard', promptKey: 0, promptLength: 0 };
+  const analysis: RecordAnalysis = { value: undefined, problems: [] };
+  const none: RecordProblem[] = [];
+  for (let row = 0; row < packed.rows; row++) {
+    const at = row * PACKED_WIDTH;
+    const format = packed.numbers[at]!;
+    analysis.problems = problemsOf.get(row) ?? none;
+    if (Number.isNaN(format)) analysis.summary = undefined;
+    else {
+      summary.format = FORMATS[format]!;
+      const labeled = packed.numbers[at + 1]!;
+      summary.labeled = Number.isNaN(labeled) ? undefined : labeled === 1;
+      for (let i = 0; i < FIELDS.length; i++) {
+        const value = packed.numbers[at + 2 + i]!;
+        (summary as unknown as Record<string, number | undefined>)[FIELDS[i]!] = Number.isNaN(value) ? (i < 2 ? 0 : undefined) : value;
+      }
+      analysis.summary = summary;
+    }
+    visit(row, analysis);
+  }
+}
+
+/** Lint options as a worker receives them (a Set does not survive the trip as one). */
+export interface PortableLintOptions extends Omit<LintOptions, 'disabled'> {
+  disabled: string[];
+}
+
+export function portableOptions(options: LintOptions): PortableLintOptions {
+  return { ...options, disabled: [...options.disabled] };
+}
+
+export function lintOptionsFrom(portable: PortableLintOptions): LintOptions {
+  return { ...portable, disabled: new Set(portable.disabled) };
+}
