@@ -1,6 +1,7 @@
 import type { LintOptions } from './lintRules.ts';
 import type { RecordAnalysis, RecordProblem, RecordSummary } from './recordAnalysis.ts';
-import type { NormalizedRecord, RecordFormat } from './types.ts';
+import { textHash32 } from './textHash.ts';
+import type { RecordFormat } from './types.ts';
 
 /**
  * Row analyses packed for the trip from a worker thread: a million small summary objects cost
@@ -9,37 +10,29 @@ import type { NormalizedRecord, RecordFormat } from './types.ts';
  */
 
 const FORMATS: ReadonlyArray<RecordFormat> = ['standard', 'instruction', 'conversational', 'implicit', 'candidates', 'alpaca', 'prompt-completion', 'messages', 'text'];
+const FORMAT_CODES = new Map(FORMATS.map((f, i) => [f, i]));
 const FIELDS = ['promptKey', 'promptLength', 'chosenKey', 'rejectedKey', 'chosenLength', 'rejectedLength', 'completionLength', 'candidateCount'] as const;
-/** format, labeled, then FIELDS, then two fingerprints of the record's texts (see textFingerprints). */
+/** format, labeled, then FIELDS, then two fingerprints of the record's texts (see textHash32). */
 export const PACKED_WIDTH = FIELDS.length + 4;
 const FINGERPRINTS = FIELDS.length + 2;
 
-/**
- * Full-text fingerprints that stand in for the texts when records are compared across the file
+/*
+ * Full-text fingerprints stand in for the texts when records are compared across the file
  * (duplicates, contradictions) on the main thread, which has only these numbers: pairs, their
  * chosen and rejected texts (the prompt's is promptKey, 52 bits); SFT records, the completion and
  * the conversation. Records compared already share their prompt's fingerprint and a pair key, so
  * two more 32-bit hashes colliding at once (about 1 in 2^64) is what a false match would take.
  */
-function textFingerprints(normalized: NormalizedRecord | undefined): [number, number] {
-  if (!normalized || normalized.kind === 'candidates') return [NaN, NaN];
-  if (normalized.kind === 'pair') return [textHash32(normalized.chosenText), textHash32(normalized.rejectedText)];
-  return [textHash32(normalized.completionText), normalized.messages ? textHash32(JSON.stringify(normalized.messages)) : 0];
-}
-
-/** FNV-1a over UTF-16 units, seeded with the length: one multiply a character. */
-function textHash32(text: string): number {
-  let h = 0x811c9dc5 ^ text.length;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
 
 /** `samePairTexts` on packed fingerprints: the prompts' and both answers' (swapped: crosswise). */
 export function sameFingerprints(numbers: Float64Array, earlier: number, later: number, relation: 'same' | 'swapped'): boolean {
   const a = earlier * PACKED_WIDTH;
   const b = later * PACKED_WIDTH;
   if (numbers[a + 2] !== numbers[b + 2] || Number.isNaN(numbers[a + FINGERPRINTS]!)) return false;
-  const [a1, a2, b1, b2] = [numbers[a + FINGERPRINTS]!, numbers[a + FINGERPRINTS + 1]!, numbers[b + FINGERPRINTS]!, numbers[b + FINGERPRINTS + 1]!];
+  const a1 = numbers[a + FINGERPRINTS]!;
+  const a2 = numbers[a + FINGERPRINTS + 1]!;
+  const b1 = numbers[b + FINGERPRINTS]!;
+  const b2 = numbers[b + FINGERPRINTS + 1]!;
   return relation === 'same' ? a1 === b1 && a2 === b2 : a1 === b2 && a2 === b1;
 }
 
@@ -53,21 +46,32 @@ export interface PackedAnalyses {
 export function packAnalyses(analyses: readonly RecordAnalysis[]): PackedAnalyses {
   const numbers = new Float64Array(analyses.length * PACKED_WIDTH).fill(NaN);
   const problems: PackedAnalyses['problems'] = [];
-  analyses.forEach((analysis, row) => {
+  for (let row = 0; row < analyses.length; row++) {
+    const analysis = analyses[row]!;
     if (analysis.problems.length) problems.push([row, analysis.problems]);
     const summary = analysis.summary;
-    if (!summary) return;
+    if (!summary) continue;
     const at = row * PACKED_WIDTH;
-    numbers[at] = FORMATS.indexOf(summary.format);
-    numbers[at + 1] = summary.labeled === undefined ? NaN : summary.labeled ? 1 : 0;
-    FIELDS.forEach((field, i) => {
-      const value = summary[field];
-      if (value !== undefined) numbers[at + 2 + i] = value;
-    });
-    const [first, second] = textFingerprints(analysis.normalized);
-    numbers[at + FINGERPRINTS] = first;
-    numbers[at + FINGERPRINTS + 1] = second;
-  });
+    numbers[at] = FORMAT_CODES.get(summary.format)!;
+    if (summary.labeled !== undefined) numbers[at + 1] = summary.labeled ? 1 : 0;
+    numbers[at + 2] = summary.promptKey;
+    numbers[at + 3] = summary.promptLength;
+    if (summary.chosenKey !== undefined) numbers[at + 4] = summary.chosenKey;
+    if (summary.rejectedKey !== undefined) numbers[at + 5] = summary.rejectedKey;
+    if (summary.chosenLength !== undefined) numbers[at + 6] = summary.chosenLength;
+    if (summary.rejectedLength !== undefined) numbers[at + 7] = summary.rejectedLength;
+    if (summary.completionLength !== undefined) numbers[at + 8] = summary.completionLength;
+    if (summary.candidateCount !== undefined) numbers[at + 9] = summary.candidateCount;
+    const normalized = analysis.normalized;
+    if (normalized?.kind === 'pair') {
+      // The similarity check hashed ASCII answers on its way through them.
+      numbers[at + FINGERPRINTS] = summary.chosenHash ?? textHash32(normalized.chosenText);
+      numbers[at + FINGERPRINTS + 1] = summary.rejectedHash ?? textHash32(normalized.rejectedText);
+    } else if (normalized?.kind === 'sft') {
+      numbers[at + FINGERPRINTS] = textHash32(normalized.completionText);
+      numbers[at + FINGERPRINTS + 1] = normalized.messages ? textHash32(JSON.stringify(normalized.messages)) : 0;
+    }
+  }
   return { rows: analyses.length, numbers, problems };
 }
 

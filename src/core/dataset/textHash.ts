@@ -42,3 +42,10 @@ export function pairKey(promptFingerprint: number, first: number, second: number
   h = Math.imul(h ^ second, 0x9e3779b1);
   return (h ^ (h >>> 15)) >>> 2;
 }
+
+/** FNV-1a over UTF-16 units, seeded with the length: one multiply a character. */
+export function textHash32(text: string): number {
+  let h = 0x811c9dc5 ^ text.length;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
