@@ -2,7 +2,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { LockedError } from '../core/files/fileLock.ts';
 import { CandidatesFileError, CandidatesWriter } from '../core/generation/candidatesFile.ts';
-import { readPromptFile } from '../core/generation/promptFile.ts';
+import { readPromptFile, readPromptTable, type PromptFile } from '../core/generation/promptFile.ts';
+import { isParquetPath } from '../core/dataset/parquetTable.ts';
+import { isHubDatasetName } from '../core/hub/hubDatasets.ts';
+import { columnsFlag, DATASET_FLAGS, DATASET_FLAGS_HELP, resolveDatasetArg } from './datasetArgs.ts';
 import { describeProviderSpec, parseProviderSpec, type ProviderSpec } from '../core/generation/providerSpec.ts';
 import { OpenAICompatibleProvider } from '../core/generation/providers/openaiCompatible.ts';
 import { formatDuration, runGeneration, type GenerationProgress, type GenerationSource } from '../core/generation/runner.ts';
@@ -18,8 +21,10 @@ pair editor (pick the best and the worst, or rank them) and turn into preference
 {"prompt", "candidates": [{"text", "meta": {provider, model, temperature, top_p, max_tokens,
 finish_reason, prompt_tokens, completion_tokens, latency_ms, generated_at}}]}.
 
-Input: records with a "prompt" (text, {"instruction", "input"} or chat messages) in .jsonl or
-.json, any preference or candidates file (its prompts), or plain text, one prompt per line.
+Input: records with a "prompt" (text, {"instruction", "input"} or chat messages) in .jsonl,
+.json or .parquet, a Hugging Face Hub dataset by name (org/name, with --split), any preference or
+candidates file (its prompts), or plain text, one prompt per line. --columns maps other names
+(prompt=question).
 Output: appended and flushed record by record. Running the same command again resumes: prompts
 already in --out are skipped (a crash loses only the prompts in flight). Identical answers to a
 prompt are kept once. Ctrl-C stops and keeps everything written (twice: stop at once).
@@ -33,6 +38,7 @@ Options:
   --n <N>                    answers per prompt (per model with --compare; default 4)
   --model <dir|name>         model folder (local) or model name (openai)
   --adapter <dir>            LoRA adapter folder (PEFT layout) on the local model
+${DATASET_FLAGS_HELP}
   --base-url <URL>           e.g. http://127.0.0.1:8000/v1 (vLLM), http://localhost:11434/v1 (Ollama)
   --api-key-env <VAR>        environment variable holding the API key (default OPENAI_API_KEY).
                              There is no flag for the key itself: it would stay in your shell
@@ -62,6 +68,14 @@ Internal: --worker serves generate requests as JSON lines on stdin/stdout (used 
 extension to keep the model out of the editor's process).
 `;
 
+function readPromptsText(promptsPath: string): string {
+  const stat = statSync(promptsPath, { throwIfNoEntry: false });
+  if (stat === undefined) throw new Error(`${promptsPath}: no such file`);
+  if (stat.isDirectory()) throw new Error(`${promptsPath} is a folder: --prompts takes a file of prompts (.jsonl, .json, .parquet or .txt)`);
+  if (!stat.isFile()) throw new Error(`${promptsPath} is not a regular file: --prompts takes a file of prompts (.jsonl, .json, .parquet or .txt)`);
+  return readFileSync(promptsPath, 'utf8');
+}
+
 const DEFAULTS = { n: 4, temperature: 0.8, maxTokens: 256, concurrency: 4, timeoutS: 120, retries: 5, apiKeyEnv: 'OPENAI_API_KEY' };
 
 export async function generateCommand(args: string[], io: CliStreams): Promise<number> {
@@ -70,6 +84,7 @@ export async function generateCommand(args: string[], io: CliStreams): Promise<n
     {
       prompts: { type: 'string' },
       out: { type: 'string' },
+      ...DATASET_FLAGS,
       n: { type: 'string' },
       provider: { type: 'string' },
       model: { type: 'string' },
@@ -160,19 +175,19 @@ export async function generateCommand(args: string[], io: CliStreams): Promise<n
   const concurrency = wholeNumberFlag(values.concurrency, 'concurrency', 1) ?? (allLocal ? 1 : DEFAULTS.concurrency);
   const warn = (line: string) => io.err.write(`dpo-studio: ${line}\n`);
 
-  let text: string;
+  let prompts: PromptFile;
   try {
-    const stat = statSync(promptsPath, { throwIfNoEntry: false });
-    if (stat === undefined) throw new Error(`${promptsPath}: no such file`);
-    if (stat.isDirectory()) throw new Error(`${promptsPath} is a folder: --prompts takes a file of prompts (.jsonl, .json or .txt)`);
-    if (!stat.isFile()) throw new Error(`${promptsPath} is not a regular file: --prompts takes a file of prompts (.jsonl, .json or .txt)`);
-    text = readFileSync(promptsPath, 'utf8');
+    if (isParquetPath(promptsPath) || (isHubDatasetName(promptsPath) && !existsSync(promptsPath))) {
+      const resolved = await resolveDatasetArg(promptsPath, '--prompts', values, io.err);
+      prompts = await readPromptTable(resolved.files, columnsFlag(values.columns));
+    } else prompts = readPromptFile(readPromptsText(promptsPath), promptsPath);
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     warn((error as Error).message);
     return 2;
   }
-  const prompts = readPromptFile(text, promptsPath);
   for (const issue of prompts.issues.slice(0, 10)) io.err.write(`${promptsPath}:${issue.line}: skipped: ${issue.message}\n`);
+
   if (prompts.issues.length > 10) io.err.write(`(${prompts.issues.length - 10} more lines skipped)\n`);
   if (prompts.duplicates.length > 0) io.err.write(`${promptsPath}: ${prompts.duplicates.length} repeated prompt${prompts.duplicates.length === 1 ? '' : 's'} answered once\n`);
   if (prompts.items.length === 0) {

@@ -119,6 +119,20 @@ pq.write_table(pa.table({"question": ["a?", "b?", "c?"], "response_j": ["yes", "
     assert.equal(bad.code, 2);
   });
 
+  it('generate answers the prompts of a Parquet file (mapped column), one candidates record per row', async (t) => {
+    if (!requirePyarrow(t)) return;
+    const renamed = files.find((f) => f.shape === 'renamed' && f.compression === 'snappy')!.path;
+    const model = tinyModel(join(ws.dir, 'gen-model'));
+    const out = join(ws.dir, 'gen.candidates.jsonl');
+    const run = await cli(['generate', '--prompts', renamed, '--columns', 'prompt=question', '--out', out, '--model', model, '--n', '2', '--max-tokens', '4', '--backend', 'cpu']);
+    assert.equal(run.code, 0, run.err);
+    const written = sourceRecords(out);
+    const source = sourceRecords(files.find((f) => f.shape === 'renamed')!.source);
+    assert.equal(written.length, source.length);
+    assert.deepEqual(new Set(written.map((r) => r.prompt)), new Set(source.map((r) => r.prompt)));
+    assert.ok(written.every((r) => Array.isArray(r.candidates) && (r.candidates as unknown[]).length >= 1));
+  });
+
   describe('training', () => {
     let model: string;
     let pairs: string;

@@ -1,4 +1,6 @@
+import { applyColumnMapping, type ColumnMapping } from '../dataset/columnMapping.ts';
 import { splitImplicitMessages, splitImplicitText } from '../dataset/implicitPrompt.ts';
+import { parquetRowBatches } from '../dataset/validateParquet.ts';
 import { splitRecords } from '../dataset/recordSpans.ts';
 import type { ChatMessage, PromptValue } from '../dataset/types.ts';
 import { fileKindOf } from '../dataset/validateText.ts';
@@ -108,6 +110,20 @@ function readRecords(text: string, fileName: string): PromptFile {
     const found = promptOf(record);
     if (typeof found === 'string') file.issues.push({ line: span.line, message: found });
     else add(found.prompt, span.line, record.id);
+  }
+  return file;
+}
+
+/** The prompts of Parquet files (a file, or a Hub split's shards), a row group at a time, the column mapping applied; `line` is the row. */
+export async function readPromptTable(files: readonly string[], columns?: ColumnMapping): Promise<PromptFile> {
+  const { file, add } = collector('records');
+  for await (const batch of parquetRowBatches(files)) {
+    batch.rows.forEach((row, i) => {
+      const record = applyColumnMapping(row, columns);
+      const found = promptOf(record);
+      if (typeof found === 'string') file.issues.push({ line: batch.start + i + 1, message: found });
+      else add(found.prompt, batch.start + i + 1, record.id);
+    });
   }
   return file;
 }
