@@ -3,7 +3,11 @@ import { formatStats } from '../core/dataset/statsSummary.ts';
 import type { ValidationResult } from '../core/dataset/datasetValidation.ts';
 import { validateFile } from '../core/dataset/validateFile.ts';
 import type { DatasetDiagnostics } from './datasetDiagnostics.ts';
-import { readLintOptions } from './settings.ts';
+import { readColumnMapping, readLintOptions } from './settings.ts';
+import { mappingFor } from '../core/dataset/columnMapping.ts';
+import { isParquetPath, openParquet } from '../core/dataset/parquetTable.ts';
+import { rowWhere } from '../core/dataset/readRecords.ts';
+import { validateParquet } from '../core/dataset/validateParquet.ts';
 
 /**
  * "DPO: Validate Dataset": the whole report (every problem, not just the Problems panel's
@@ -12,13 +16,16 @@ import { readLintOptions } from './settings.ts';
  */
 export function registerValidateDatasetCommand(diagnostics: DatasetDiagnostics, output: vscode.OutputChannel): vscode.Disposable {
   return vscode.commands.registerCommand('dpoStudio.validateDataset', async (target?: vscode.Uri) => {
-    const uri = target instanceof vscode.Uri ? target : (vscode.window.activeTextEditor?.document.uri ?? (await pickDataset()));
+    const uri = target instanceof vscode.Uri ? target : (vscode.window.activeTextEditor?.document.uri ?? activeCustomEditorUri() ?? (await pickDataset()));
     if (!uri) return;
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     const label = vscode.workspace.asRelativePath(uri);
     let result: ValidationResult | undefined;
     try {
-      if (open) {
+      if (uri.scheme === 'file' && isParquetPath(uri.fsPath)) {
+        const columns = mappingFor((await openParquetColumns(uri.fsPath)) ?? [], readColumnMapping(uri));
+        result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Validating ${label}` }, () => validateParquet([uri.fsPath], { ...readLintOptions(uri), ...(columns ? { columns } : {}) }));
+      } else if (open) {
         result = diagnostics.freshResult(open);
         if (!result) {
           void vscode.window.showWarningMessage(`${label} does not look like a preference dataset (no "chosen", "rejected" or "candidates" fields).`);
@@ -50,14 +57,27 @@ export function summaryText(label: string, result: ValidationResult): string[] {
     ...formatStats(result.stats),
   ];
   for (const p of result.problems) {
-    lines.push(`  ${label}:${p.line}:${p.column}  ${p.severity}  ${p.message}  [${p.code}${p.pointer ? ' ' + p.pointer : ''}]`);
+    if (result.kind === 'parquet') lines.push(`  ${label}, ${p.recordIndex === undefined ? 'file' : rowWhere(p.line, p.pointer)}  ${p.severity}  ${p.message}  [${p.code}]`);
+    else lines.push(`  ${label}:${p.line}:${p.column}  ${p.severity}  ${p.message}  [${p.code}${p.pointer ? ' ' + p.pointer : ''}]`);
   }
   lines.push('');
   return lines;
 }
 
+/** The file of the active custom editor (a Parquet file in the pair editor has no text editor). */
+function activeCustomEditorUri(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  return input instanceof vscode.TabInputCustom ? input.uri : undefined;
+}
+
+async function openParquetColumns(path: string): Promise<string[] | undefined> {
+  const table = await openParquet(path);
+  await table.close();
+  return table.columns;
+}
+
 async function pickDataset(): Promise<vscode.Uri | undefined> {
-  const files = await vscode.workspace.findFiles('**/*.{jsonl,json}', '**/node_modules/**', 500);
+  const files = await vscode.workspace.findFiles('**/*.{jsonl,json,parquet}', '**/node_modules/**', 500);
   if (files.length === 0) {
     void vscode.window.showInformationMessage('No .jsonl or .json files in the workspace. "DPO: Create Sample Dataset" makes one.');
     return undefined;

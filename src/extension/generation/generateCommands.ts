@@ -4,7 +4,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LockedError } from '../../core/files/fileLock.ts';
 import { CandidatesFileError, CandidatesWriter, scanCandidatesText } from '../../core/generation/candidatesFile.ts';
-import { readPromptFile, type PromptFile } from '../../core/generation/promptFile.ts';
+import { readPromptFile, readPromptTable, type PromptFile } from '../../core/generation/promptFile.ts';
+import { isParquetPath } from '../../core/dataset/parquetTable.ts';
+import { readColumnMapping } from '../settings.ts';
 import { OpenAICompatibleProvider } from '../../core/generation/providers/openaiCompatible.ts';
 import { formatDuration, runGeneration, type GenerationSummary } from '../../core/generation/runner.ts';
 import type { TemperatureSpread } from '../../core/generation/temperatures.ts';
@@ -59,8 +61,10 @@ async function generateFlow(context: vscode.ExtensionContext, output: vscode.Out
   const input = given ?? (await pickInputFile(`${flow.title}: prompts`));
   if (!input) return;
   const settings = readGenerationSettings(input);
-  const document = await vscode.workspace.openTextDocument(input);
-  const prompts = readPromptFile(document.getText(), input.fsPath);
+  // A Parquet file (opened in the read-only pair editor) has no text document: its rows are read directly.
+  const prompts = isParquetPath(input.fsPath)
+    ? await readPromptTable([input.fsPath], readColumnMapping(input))
+    : readPromptFile((await vscode.workspace.openTextDocument(input)).getText(), input.fsPath);
   const inputName = vscode.workspace.asRelativePath(input);
   if (prompts.items.length === 0) {
     void vscode.window.showErrorMessage(`${inputName} holds no prompts${prompts.issues[0] ? ` (line ${prompts.issues[0].line}: ${prompts.issues[0].message})` : ''}.`);

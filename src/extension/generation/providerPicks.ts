@@ -27,11 +27,11 @@ async function pick<T>(items: Array<Item<T>>, options: vscode.QuickPickOptions):
 /** The prompts file: the one open in the editor first, then the workspace's datasets and text files. */
 export async function pickInputFile(title: string): Promise<vscode.Uri | undefined> {
   const active = vscode.window.activeTextEditor?.document.uri;
-  const files = await vscode.workspace.findFiles('**/*.{jsonl,ndjson,json,txt}', EXCLUDE, 500);
+  const files = await vscode.workspace.findFiles('**/*.{jsonl,ndjson,json,txt,parquet}', EXCLUDE, 500);
   // Model folders hold config.json, tokenizer.json and the like: they are never prompts.
   const candidates = files.filter((f) => !/(^|[\\/])(config|tokenizer|tokenizer_config|generation_config|adapter_config|special_tokens_map|package|package-lock|tsconfig|settings|launch|tasks|extensions)\.json$/i.test(f.fsPath));
   candidates.sort((a, b) => vscode.workspace.asRelativePath(a).localeCompare(vscode.workspace.asRelativePath(b)));
-  if (active && /\.(jsonl|ndjson|json|txt)$/i.test(active.fsPath)) {
+  if (active && /\.(jsonl|ndjson|json|txt|parquet)$/i.test(active.fsPath)) {
     const i = candidates.findIndex((f) => f.toString() === active.toString());
     if (i >= 0) candidates.splice(i, 1);
     candidates.unshift(active);
