@@ -148,7 +148,9 @@ function analyzeParsed(value: unknown, options: LintOptions): { pending: Pending
   return { pending, result };
 }
 
-const isBlank = (text: string) => text.trim().length === 0;
+/** No character but whitespace (what trim() removes): a search that stops at the first other character, with no copy of the text. */
+const NOT_WHITESPACE = /\S/;
+const isBlank = (text: string) => !NOT_WHITESPACE.test(text);
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** String.prototype.isWellFormed (native in Node 20) where it exists. */
@@ -213,13 +215,13 @@ function lintRecord(record: Record<string, unknown>, normalized: NormalizedRecor
   const report: Report = (code, message, pointer) => {
     if (!options.disabled.has(code)) out.push({ severity: 'warning', code, message, pointer });
   };
+  const checkText = (pointer: string, text: string, what: string) => {
+    if (isBlank(text)) report('empty-text', `${what} is empty`, pointer);
+    else if (!isWellFormed(text)) report('lone-surrogate', `${what} holds a lone UTF-16 surrogate (half of a pair, e.g. \\ud800): tokenizers turn it into a replacement character`, pointer);
+    else if (text.length > options.maxTextLength) report('text-too-long', `${what} is ${text.length} characters long, over the maximum of ${options.maxTextLength}`, pointer);
+  };
   const checkTexts: CheckTexts = (fields, what) => {
-    for (const [pointer, text] of fields) {
-      if (isBlank(text)) report('empty-text', `${what} is empty`, pointer);
-      else if (!isWellFormed(text)) report('lone-surrogate', `${what} holds a lone UTF-16 surrogate (half of a pair, e.g. \\ud800): tokenizers turn it into a replacement character`, pointer);
-      else if (text.length > options.maxTextLength)
-        report('text-too-long', `${what} is ${text.length} characters long, over the maximum of ${options.maxTextLength}`, pointer);
-    }
+    for (const [pointer, text] of fields) checkText(pointer, text, what);
   };
   if (normalized.kind === 'sft') return lintSftRecord(record, normalized, report, checkTexts);
 
@@ -263,16 +265,18 @@ function lintRecord(record: Record<string, unknown>, normalized: NormalizedRecor
     checkTexts([['/chosen', normalized.chosenText]], 'The chosen answer (after the shared prompt)');
     checkTexts([['/rejected', normalized.rejectedText]], 'The rejected answer (after the shared prompt)');
   } else {
-    checkTexts(fieldTexts(record.prompt, '/prompt'), 'The prompt');
-    checkTexts(fieldTexts(record.chosen, '/chosen'), 'The chosen answer');
-    checkTexts(fieldTexts(record.rejected, '/rejected'), 'The rejected answer');
+    // Plain strings (most records) are checked as they are, without a list of one field each.
+    const checkField = (value: unknown, pointer: string, what: string) => (typeof value === 'string' ? checkText(pointer, value, what) : checkTexts(fieldTexts(value, pointer), what));
+    checkField(record.prompt, '/prompt', 'The prompt');
+    checkField(record.chosen, '/chosen', 'The chosen answer');
+    checkField(record.rejected, '/rejected', 'The rejected answer');
   }
   const { chosenText, rejectedText } = normalized;
   const hashes = { a: NaN, b: NaN };
   if (chosenText === rejectedText) {
     report('identical-answers', 'chosen and rejected are identical: this pair gives DPO nothing to learn', '/rejected');
   } else if (!options.disabled.has('near-identical-answers')) {
-    const similarity = textSimilarity(chosenText, rejectedText, options.nearIdenticalThreshold, hashes);
+    const similarity = textSimilarity(chosenText, rejectedText, options.nearIdenticalThreshold, options.hashAnswers ? hashes : undefined);
     if (similarity >= 1) report('near-identical-answers', 'chosen and rejected differ only in letter case or whitespace: the preference signal is noise', '/rejected');
     else if (similarity >= options.nearIdenticalThreshold)
       report('near-identical-answers', `chosen and rejected are ${Math.floor(similarity * 100)}% similar: the preference signal is weak`, '/rejected');

@@ -102,7 +102,11 @@ function asciiBigrams(text: string, store: boolean): void {
 }
 
 function asciiSimilarity(a: string, b: string, floor: number, hashes?: { a: number; b: number }): number | undefined {
-  // Both normalised lengths first: they often rule the pair out with no counting.
+  // Cheapest first: the raw length of the shorter text bounds its normalised length from above,
+  // so the longer text's normalised length, counted only until it is past what that allows, often
+  // rules the pair out after one partial pass (hashes are then left to the caller).
+  if (floor > 0 && !hashes && asciiLongerRulesOut(a.length <= b.length ? a : b, a.length <= b.length ? b : a, floor)) return 0;
+  // Both normalised lengths next: they often rule the pair out with no counting.
   asciiBigrams(a, false);
   const lengthA = normalisedLength;
   if (lengthA < 0) return undefined;
@@ -176,6 +180,31 @@ function asciiSimilarity(a: string, b: string, floor: number, hashes?: { a: numb
   const n = Math.max(lengthA, lengthB) - 1;
   if ((2 * m) / (m + n) < floor) return 0;
   return (2 * shared) / (m + n);
+}
+
+/**
+ * Dice ≤ 2m/(m + n) with m, n the normalised lengths less one, smaller and larger; m is at most
+ * the shorter raw length less one, n at least the longer text's normalised length less one. True
+ * when that bound is below `floor`; false when it is not, or the longer text is not ASCII.
+ */
+function asciiLongerRulesOut(shorter: string, longer: string, floor: number): boolean {
+  const m = shorter.length - 1;
+  const needed = (m * (2 - floor)) / floor;
+  if (longer.length - 1 <= needed) return false;
+  let length = 0;
+  let pendingSpace = false;
+  for (let i = 0; i < longer.length; i++) {
+    const c = longer.charCodeAt(i);
+    if (c > 127) return false;
+    if (c === 32 || (c >= 9 && c <= 13)) {
+      if (length > 0) pendingSpace = true;
+      continue;
+    }
+    length += pendingSpace ? 2 : 1;
+    pendingSpace = false;
+    if (length - 1 > needed) return true;
+  }
+  return false;
 }
 
 /**

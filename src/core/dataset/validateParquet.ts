@@ -148,7 +148,7 @@ interface Unit {
  * caller takes their analyses in file order with `next`, while later groups are still being read.
  */
 async function analyseInWorkers(units: readonly Unit[], options: LintOptions, count: number): Promise<{ next(unit: number): Promise<PackedAnalyses>; close(): Promise<void> }> {
-  const portable = portableOptions(options);
+  const portable = portableOptions({ ...options, hashAnswers: true });
   const results = new Map<number, { resolve: (a: PackedAnalyses) => void; reject: (e: Error) => void; promise: Promise<PackedAnalyses> }>();
   const slot = (unit: number) => {
     let entry = results.get(unit);
