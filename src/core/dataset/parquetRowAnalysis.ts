@@ -91,13 +91,19 @@ export function forEachPackedAnalysis(packed: PackedAnalyses, visit: (row: numbe
     analysis.problems = problemsOf.get(row) ?? none;
     if (Number.isNaN(format)) analysis.summary = undefined;
     else {
+      const n = packed.numbers;
+      const optional = (value: number) => (Number.isNaN(value) ? undefined : value);
       summary.format = FORMATS[format]!;
-      const labeled = packed.numbers[at + 1]!;
+      const labeled = n[at + 1]!;
       summary.labeled = Number.isNaN(labeled) ? undefined : labeled === 1;
-      for (let i = 0; i < FIELDS.length; i++) {
-        const value = packed.numbers[at + 2 + i]!;
-        (summary as unknown as Record<string, number | undefined>)[FIELDS[i]!] = Number.isNaN(value) ? (i < 2 ? 0 : undefined) : value;
-      }
+      summary.promptKey = n[at + 2]!;
+      summary.promptLength = n[at + 3]!;
+      summary.chosenKey = optional(n[at + 4]!);
+      summary.rejectedKey = optional(n[at + 5]!);
+      summary.chosenLength = optional(n[at + 6]!);
+      summary.rejectedLength = optional(n[at + 7]!);
+      summary.completionLength = optional(n[at + 8]!);
+      summary.candidateCount = optional(n[at + 9]!);
       analysis.summary = summary;
     }
     visit(row, analysis);

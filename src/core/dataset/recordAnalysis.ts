@@ -281,7 +281,7 @@ function lintRecord(record: Record<string, unknown>, normalized: NormalizedRecor
     else if (similarity >= options.nearIdenticalThreshold)
       report('near-identical-answers', `chosen and rejected are ${Math.floor(similarity * 100)}% similar: the preference signal is weak`, '/rejected');
   }
-  return {
+  const summary: RecordSummary = {
     format: normalized.format,
     promptKey: textFingerprint(normalized.promptText),
     promptLength: normalized.promptText.length,
@@ -289,6 +289,10 @@ function lintRecord(record: Record<string, unknown>, normalized: NormalizedRecor
     rejectedKey: sampledTextKey(rejectedText),
     chosenLength: chosenText.length,
     rejectedLength: rejectedText.length,
-    ...(Number.isNaN(hashes.a) ? {} : { chosenHash: hashes.a, rejectedHash: hashes.b }),
   };
+  if (!Number.isNaN(hashes.a)) {
+    summary.chosenHash = hashes.a;
+    summary.rejectedHash = hashes.b;
+  }
+  return summary;
 }
