@@ -120,7 +120,7 @@ export async function validateParquet(files: readonly string[], options: LintOpt
 
 /** Below this many rows a file is checked on the calling thread: starting workers would cost more than it saves. */
 const PARALLEL_MIN_ROWS = 50_000;
-const YOUNG_GENERATION_MB = Number(process.env.DPO_STUDIO_YOUNG_MB ?? 96);
+const YOUNG_GENERATION_MB = Number(process.env.DPO_STUDIO_YOUNG_MB ?? 160);
 
 function defaultWorkers(rows: number, groups: number): number {
   if (rows < PARALLEL_MIN_ROWS || groups < 2 || !workerScript()) return 1;
