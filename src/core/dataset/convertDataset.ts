@@ -1,5 +1,6 @@
-import { closeSync, createReadStream, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { dirname } from 'node:path';
+import { AtomicFileWriter } from '../files/atomicWrite.ts';
 import { createInterface } from 'node:readline';
 import { makeDirs } from '../files/makeDirs.ts';
 import { applyColumnMapping, type ColumnMapping } from './columnMapping.ts';
@@ -107,14 +108,13 @@ export async function convertToJsonl(files: readonly string[], outPath: string, 
   const batches = files.every(isParquetPath) ? parquetRowBatches(files) : files.length === 1 && /\.jsonl$/i.test(files[0]!) ? jsonlRows(files[0]!) : undefined;
   if (!batches) throw new ConvertError(`convert reads Parquet files or JSON Lines; got ${files.join(', ')}`);
   makeDirs(dirname(outPath));
-  const temp = join(dirname(outPath), `.${basename(outPath)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = openSync(temp, 'w');
+  const out = new AtomicFileWriter(outPath);
   let read = 0;
   let written = 0;
-  let done = false;
   try {
     for await (const batch of batches) {
       let chunk = '';
+      let done = false;
       for (const row of batch.rows) {
         read++;
         const mapped = applyColumnMapping(row, options.columns);
@@ -126,21 +126,14 @@ export async function convertToJsonl(files: readonly string[], outPath: string, 
           break;
         }
       }
-      if (chunk) writeSync(fd, chunk);
+      if (chunk) out.write(chunk);
       options.onProgress?.(read, written);
       if (done) break;
     }
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(temp, outPath);
+    out.commit();
     return { read, written };
   } catch (error) {
-    try {
-      closeSync(fd);
-    } catch {
-      // Already closed.
-    }
-    rmSync(temp, { force: true });
+    out.abort();
     throw error;
   }
 }

@@ -22,3 +22,45 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     throw error;
   }
 }
+
+/**
+ * A file written piece by piece that readers see whole or not at all: the pieces go to a
+ * temporary file in the same directory; `commit` flushes it to disk and renames it over the
+ * target, `abort` removes it. For outputs too big to hold in memory at once.
+ */
+export class AtomicFileWriter {
+  private readonly temp: string;
+  private fd: number | undefined;
+
+  constructor(private readonly path: string) {
+    this.temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+    this.fd = openSync(this.temp, 'w');
+  }
+
+  write(data: string | Uint8Array): void {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    for (let done = 0; done < bytes.length; ) done += writeSync(this.fd!, bytes, done, Math.min(WRITE_CHUNK, bytes.length - done));
+  }
+
+  commit(): void {
+    fsyncSync(this.fd!);
+    closeSync(this.fd!);
+    this.fd = undefined;
+    renameSync(this.temp, this.path);
+  }
+
+  abort(): void {
+    if (this.fd !== undefined) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // Already closed.
+      }
+      this.fd = undefined;
+    }
+    rmSync(this.temp, { force: true });
+  }
+}
+
+/** Largest single write: writeSync may write less than asked, and very large writes are refused on some systems. */
+const WRITE_CHUNK = 1 << 30;

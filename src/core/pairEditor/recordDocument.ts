@@ -1,4 +1,5 @@
 import type { DatasetStats } from '../dataset/datasetLinter.ts';
+import type { ValidationResult } from '../dataset/datasetValidation.ts';
 import type { LintOptions } from '../dataset/lintRules.ts';
 import { analyzeRecord, type RecordAnalysis } from '../dataset/recordAnalysis.ts';
 import { splitRecords, type RecordSpan } from '../dataset/recordSpans.ts';
@@ -23,6 +24,21 @@ export interface DatasetSummary {
   stats: DatasetStats;
   /** Problems of the file as a whole (length bias, a JSON array in a .jsonl file). */
   fileProblems: ProblemView[];
+}
+
+/** The editor's summary of a whole-file check, with the records' flags in the editor's order. */
+export function datasetSummary(result: ValidationResult, labeled: number, labeledFlags: RecordFlags, problemFlags: RecordFlags, fileProblems: ProblemView[]): DatasetSummary {
+  return {
+    total: problemFlags.count,
+    labeled,
+    labeledFlags: labeledFlags.toHex(),
+    problemFlags: problemFlags.toHex(),
+    recordsWithProblems: problemFlags.countSet(),
+    errorCount: result.errorCount,
+    warningCount: result.warningCount,
+    stats: result.stats,
+    fileProblems,
+  };
 }
 
 /** More changed records than this after one edit: cheaper for the webview to refetch its window. */
@@ -152,17 +168,7 @@ export class RecordDocument {
         labeled++;
       }
     });
-    const summary: DatasetSummary = {
-      total,
-      labeled,
-      labeledFlags: labeledFlags.toHex(),
-      problemFlags: problemFlags.toHex(),
-      recordsWithProblems: problemFlags.countSet(),
-      errorCount: result.errorCount,
-      warningCount: result.warningCount,
-      stats: result.stats,
-      fileProblems,
-    };
+    const summary = datasetSummary(result, labeled, labeledFlags, problemFlags, fileProblems);
     this.latest = { result, problemsByRecord, summary };
     this.local.clear();
     return summary;

@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../files/atomicWrite.ts';
 import { openParquet, type ParquetTable } from '../dataset/parquetTable.ts';
 import { analyzeRow } from '../dataset/recordAnalysis.ts';
 import { RecordFlags } from './recordFlags.ts';
-import type { DatasetSummary } from './recordDocument.ts';
+import { datasetSummary, type DatasetSummary } from './recordDocument.ts';
 import { toRecordView, type RecordView } from './recordView.ts';
 
 /**
@@ -190,17 +190,7 @@ export class TableRecords {
       if (p.recordIndex === undefined) fileProblems.push({ severity: p.severity, code: p.code, message: p.message, pointer: p.pointer, line: p.line, column: p.column });
       else if (p.severity !== 'info' && p.recordIndex < total) problemFlags.set(position[p.recordIndex]!, true);
     }
-    return {
-      total,
-      labeled: 0,
-      labeledFlags: new RecordFlags(total).toHex(),
-      problemFlags: problemFlags.toHex(),
-      recordsWithProblems: problemFlags.countSet(),
-      errorCount: result.errorCount,
-      warningCount: result.warningCount,
-      stats: result.stats,
-      fileProblems,
-    };
+    return datasetSummary(result, 0, new RecordFlags(total), problemFlags, fileProblems);
   }
 }
 

@@ -1,6 +1,6 @@
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { AtomicFileWriter } from '../../core/files/atomicWrite.ts';
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from './halfFloat.ts';
 
 /**
@@ -204,33 +204,22 @@ export function writeSafetensors(path: string, tensors: readonly TensorToWrite[]
   const prefix = Buffer.alloc(8);
   prefix.writeBigUInt64LE(BigInt(headerBytes.length));
 
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = openSync(temp, 'w');
+  const out = new AtomicFileWriter(path);
   try {
-    writeAll(fd, prefix);
-    writeAll(fd, headerBytes);
+    out.write(prefix);
+    out.write(headerBytes);
     for (const t of tensors) {
       const values = typeof t.data === 'function' ? t.data() : t.data;
       const count = t.shape.reduce((a, b) => a * b, 1);
       if (values.length !== count) throw new SafetensorsError(`tensor "${t.name}" has ${values.length} values for shape ${JSON.stringify(t.shape)}`);
       const dtype = t.dtype ?? 'F32';
       const stored = dtype === 'F32' ? values : dtype === 'BF16' ? f32ToBf16(values) : f32ToF16(values);
-      writeAll(fd, new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength));
+      out.write(new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength));
     }
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(temp, path);
+    out.commit();
   } catch (error) {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed
-    }
-    rmSync(temp, { force: true });
+    out.abort();
     throw error;
   }
 }
 
-function writeAll(fd: number, bytes: Uint8Array): void {
-  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, Math.min(READ_CHUNK, bytes.length - done));
-}
