@@ -30,6 +30,7 @@ test('a Parquet file opens in the pair editor by row group, sorts by its score c
   // Stack-exchange-paired's column names plus a score, zstd, 16 rows per group; and a conversational file (snappy).
   writeParquet(python, SAMPLE_PAIRS, path.join(dir, 'renamed.parquet'), 'renamed', 'zstd', 16);
   writeParquet(python, SAMPLE_CONVERSATIONAL, path.join(dir, 'chat.parquet'), 'conversational', 'snappy', 8);
+  writeParquet(python, SAMPLE_PAIRS, path.join(dir, 'standard.parquet'), 'standard', 'snappy');
   const source = lines(readFileSync(SAMPLE_PAIRS, 'utf8'));
   const chat = lines(readFileSync(SAMPLE_CONVERSATIONAL, 'utf8'));
 
@@ -81,6 +82,11 @@ test('a Parquet file opens in the pair editor by row group, sorts by its score c
     // The export is an ordinary JSONL pair editor: label the first record and save.
     await editor(vs).locator('.progress-text').waitFor({ timeout: 60_000 });
     await editor(vs).locator('article.record[data-index="0"] .label-state', { hasText: 'not labeled' }).waitFor();
+
+    // The plain shape: string columns with the fields' own names (the workspace mapping leaves it alone).
+    await vs.openFile('data/standard.parquet');
+    await editor(vs).locator('.table-facts', { hasText: '50 rows in 1 row group' }).waitFor({ timeout: 60_000 });
+    await editor(vs).locator('section.prompt', { hasText: (source[0]!.prompt as string).slice(0, 40) }).waitFor();
 
     // A conversational file: chat turns rendered as turns.
     await vs.openFile('data/chat.parquet');

@@ -6,6 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../src/cli/main.ts';
 import { lintOptions } from '../../src/core/dataset/lintRules.ts';
 import { readValidRecords } from '../../src/core/dataset/readRecords.ts';
+import { parseWhere } from '../../src/core/dataset/convertDataset.ts';
+import { TableRecords } from '../../src/core/pairEditor/tableRecords.ts';
 import { RENAMED_COLUMNS, requirePyarrow, writeAllShapes, writeParquet, type ParquetShape } from '../support/parquetFixtures.ts';
 import { colorTask, metricsEvents, tinyModel, train, workspace, writeConfig, writeJsonl } from './trainFixtures.ts';
 import { trlPython } from './trlFixtures.ts';
@@ -51,6 +53,10 @@ describe('Parquet datasets', () => {
       assert.equal(report.stage, 'dpo');
       assert.equal(report.format, file.shape === 'conversational' ? 'conversational' : 'standard');
     }
+    // gzip too (brotli and lz4 come with the same compressors).
+    const gzip = writeParquet(requirePyarrow(t)!, files[0]!.source, join(ws.dir, 'shapes', 'standard.gzip.parquet'), 'standard', 'gzip');
+    const gzipped = JSON.parse((await cli(['validate', '--json', gzip])).out) as { records: number; errors: unknown[] };
+    assert.deepEqual([gzipped.records, gzipped.errors.length], [sourceRecords(files[0]!.source).length, 0]);
     const renamed = files.find((f) => f.shape === 'renamed')!.path;
     // Without the mapping every row is an unknown format, and the message says how to map it.
     const unmapped = await cli(['validate', renamed]);
@@ -131,6 +137,43 @@ pq.write_table(pa.table({"question": ["a?", "b?", "c?"], "response_j": ["yes", "
     assert.equal(written.length, source.length);
     assert.deepEqual(new Set(written.map((r) => r.prompt)), new Set(source.map((r) => r.prompt)));
     assert.ok(written.every((r) => Array.isArray(r.candidates) && (r.candidates as unknown[]).length >= 1));
+  });
+
+  it('the pair editor reads rows by group, orders them by a score column, and exports the order or a filter', async (t) => {
+    if (!requirePyarrow(t)) return;
+    const file = files.find((f) => f.shape === 'renamed' && f.compression === 'zstd')!;
+    const source = sourceRecords(file.source);
+    const records = await TableRecords.open(file.path, lintOptions({ columns: RENAMED_COLUMNS }));
+    try {
+      assert.equal(records.count, source.length);
+      assert.equal(records.table.rowGroups.length, 4);
+      const [first, twentieth] = await records.views([0, 19]);
+      assert.equal(first!.kind, 'pair');
+      assert.equal(first!.kind === 'pair' && first!.prompt.text, source[0]!.prompt);
+      assert.equal(twentieth!.row, 20);
+      assert.deepEqual(first!.extras, [{ name: 'score', value: '1' }]);
+      await records.sortBy({ column: 'score', descending: true });
+      const sorted = await records.views([0, 1, 2]);
+      const scoreOf = (v: (typeof sorted)[number]) => Number(v.extras!.find((e) => e.name === 'score')!.value);
+      assert.ok(scoreOf(sorted[0]!) >= scoreOf(sorted[1]!) && scoreOf(sorted[1]!) >= scoreOf(sorted[2]!));
+      // Search goes through the rows in the order shown.
+      const found = await records.search('git commit', 0, 1);
+      assert.notEqual(found, undefined);
+      const [match] = await records.views([found!]);
+      assert.match(JSON.stringify(match), /git commit/i);
+      const top = join(ws.dir, 'top.pairs.jsonl');
+      assert.equal((await records.exportJsonl(top, { limit: 10 })).written, 10);
+      const written = sourceRecords(top);
+      assert.ok(written.every((r, i) => i === 0 || (r.score as number) <= (written[i - 1]!.score as number)), 'in the order shown');
+      assert.deepEqual(Object.keys(written[0]!), ['prompt', 'chosen', 'rejected', 'id', 'score']);
+      await records.sortBy(undefined);
+      const filtered = join(ws.dir, 'filtered.pairs.jsonl');
+      const result = await records.exportJsonl(filtered, { where: parseWhere('score >= 4') });
+      assert.equal(result.written, source.filter((_, i) => 1 + ((i * 7) % 10) / 2 >= 4).length);
+      assert.deepEqual(sourceRecords(filtered).map((r) => r.id), source.filter((_, i) => 1 + ((i * 7) % 10) / 2 >= 4).map((r) => r.id));
+    } finally {
+      await records.close();
+    }
   });
 
   describe('training', () => {

@@ -147,7 +147,8 @@ export class TableRecords {
     const limit = options.limit ?? this.count;
     const lines: string[] = [];
     let read = 0;
-    const CHUNK = 20_000;
+    // Every chunk may touch every row group: a few big chunks decode each group a few times, not once per 20,000 rows.
+    const CHUNK = Math.max(20_000, Math.ceil(Math.min(limit, this.count) / 8));
     for (let start = 0; start < this.count && lines.length < limit; start += CHUNK) {
       const indices = Array.from({ length: Math.min(CHUNK, this.count - start) }, (_, k) => start + k);
       // Decode each needed group once for this chunk, in file order.
