@@ -71,6 +71,7 @@ async function readRowsAt(tables: ParquetTable[], indices: readonly number[]): P
 export async function validateParquet(files: readonly string[], options: LintOptions = DEFAULT_LINT_OPTIONS, parallel: { workers?: number } = {}): Promise<ValidationResult> {
   const validation = new DatasetValidation(options, 'parquet');
   const tables: ParquetTable[] = [];
+  let analysed: Awaited<ReturnType<typeof analyseInWorkers>> | undefined;
   try {
     for (const file of files) tables.push(await openParquet(file));
     const columns = [...new Set(tables.flatMap((t) => t.columns))];
@@ -80,9 +81,9 @@ export async function validateParquet(files: readonly string[], options: LintOpt
       return validation.finish({ compare: () => false, spanOf: rowSpan });
     }
     const rows = tables.reduce((n, t) => n + t.rowCount, 0);
-    const units = tables.flatMap((table, fileIndex) => table.rowGroups.map((_, group) => ({ table, fileIndex, group })));
+    const units = tables.flatMap((table) => table.rowGroups.map((_, group) => ({ table, group })));
     const workers = parallel.workers ?? defaultWorkers(rows, units.length);
-    const analysed = workers > 1 ? await analyseInWorkers(units, options, workers) : undefined;
+    analysed = workers > 1 ? await analyseInWorkers(units, options, workers) : undefined;
     // Parallel: the packed analyses are kept (a few numbers a row) so that rows are compared by fingerprints, not read again.
     const packed = analysed ? new Float64Array(rows * PACKED_WIDTH) : undefined;
     let start = 0;
@@ -92,9 +93,9 @@ export async function validateParquet(files: readonly string[], options: LintOpt
         const first = start + group.start;
         if (analysed) {
           const span = rowSpan(first);
-          const group = await analysed.next(unitIndex);
-          packed!.set(group.numbers, first * PACKED_WIDTH);
-          forEachPackedAnalysis(group, (row, analysis) => {
+          const result = await analysed.next(unitIndex);
+          packed!.set(result.numbers, first * PACKED_WIDTH);
+          forEachPackedAnalysis(result, (row, analysis) => {
             span.index = first + row;
             span.line = first + row + 1;
             validation.addRecord(span, analysis);
@@ -107,13 +108,13 @@ export async function validateParquet(files: readonly string[], options: LintOpt
       }
       start += table.rowCount;
     }
-    await analysed?.close();
     if (rows === 0) validation.addFileIssue({ code: 'empty-file', message: 'The file has no rows', offset: 0, length: 0, line: 1, column: 1 });
     if (packed) return validation.finish({ compare: (a, b, relation) => sameFingerprints(packed, a, b, relation), spanOf: rowSpan });
     const normalized = new Map<number, NormalizedRecord | undefined>();
     for (const [index, row] of await readRowsAt(tables, validation.crossRecordCandidates())) normalized.set(index, analyzeRow(row, options).normalized);
     return validation.finish({ compare: (a, b, relation) => samePairTexts(normalized.get(a), normalized.get(b), relation), spanOf: rowSpan });
   } finally {
+    await analysed?.close();
     for (const table of tables) await table.close();
   }
 }
@@ -139,7 +140,6 @@ function workerScript(): string | URL | undefined {
 
 interface Unit {
   table: ParquetTable;
-  fileIndex: number;
   group: number;
 }
 

@@ -5,6 +5,7 @@ import { describeMapping, mappingFor } from '../../core/dataset/columnMapping.ts
 import { ConvertError, parseWhere, type RowFilter } from '../../core/dataset/convertDataset.ts';
 import type { LintOptions } from '../../core/dataset/lintRules.ts';
 import { validateParquet } from '../../core/dataset/validateParquet.ts';
+import type { ValidationResult } from '../../core/dataset/datasetValidation.ts';
 import { TableRecords } from '../../core/pairEditor/tableRecords.ts';
 import type { HostToWebview, WebviewToHost } from '../../protocol/pairEditorMessages.ts';
 import { MAX_RECORDS_PER_REQUEST } from '../../protocol/pairEditorMessages.ts';
@@ -39,6 +40,7 @@ export class ParquetEditorSession implements vscode.Disposable {
   private readonly openedAt = Date.now();
   private readonly disposables: vscode.Disposable[] = [];
   private options: LintOptions;
+  private checked: Promise<ValidationResult> | undefined;
 
   constructor(
     readonly uri: vscode.Uri,
@@ -101,7 +103,7 @@ export class ParquetEditorSession implements vscode.Disposable {
           openedAt: this.openedAt,
           table: { rows: table.rowCount, rowGroups: table.rowGroups.length, columns: table.columns, numericColumns: table.numericColumns, mapping: this.options.columns ? describeMapping(this.options.columns) : '' },
         });
-        void this.check(records);
+        this.check(records).catch((error: unknown) => this.services.log(`Pair editor (${this.uri.fsPath}): the whole-file check failed: ${(error as Error).message}`));
         return;
       }
       case 'getRecords': {
@@ -125,7 +127,8 @@ export class ParquetEditorSession implements vscode.Disposable {
       case 'sortBy':
         await records.sortBy(message.column === null ? undefined : { column: message.column, descending: message.descending });
         await this.post({ type: 'reset', count: records.count });
-        void this.check(records);
+        // The check stands; only which record is where changed.
+        if (this.checked) await this.post({ type: 'summary', summary: records.summary(await this.checked) });
         return;
       case 'runCommand':
         if (message.command === 'exportJsonl' || message.command === 'exportPairs') await this.exportJsonl(records);
@@ -134,9 +137,10 @@ export class ParquetEditorSession implements vscode.Disposable {
     }
   }
 
-  /** The whole-file check, in the background: statistics and which records have problems. */
+  /** The whole-file check, in the background and once (the file does not change here): statistics and which records have problems. */
   private async check(records: TableRecords): Promise<void> {
-    const result = await validateParquet([this.uri.fsPath], this.options);
+    this.checked ??= validateParquet([this.uri.fsPath], this.options);
+    const result = await this.checked;
     if (this.disposed) return;
     await this.post({ type: 'summary', summary: records.summary(result) });
   }
