@@ -39,7 +39,7 @@ export async function convertCommand(args: string[], io: CliStreams): Promise<nu
     throw new UsageError((error as Error).message);
   }
   try {
-    const resolved = await resolveDatasetArg(input, 'convert', values, io.err);
+    const resolved = await resolveDatasetArg(input, '', values, io.err);
     const outReal = statSync(out, { throwIfNoEntry: false }) ? realpathSync(out) : undefined;
     if (outReal && resolved.files.some((f) => realpathSync(f) === outReal)) throw new ConvertError(`the output ${out} is the input itself: write to another file`);
     const started = Date.now();

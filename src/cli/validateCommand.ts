@@ -5,6 +5,7 @@ import { rowWhere } from '../core/dataset/readRecords.ts';
 import { validateParquet } from '../core/dataset/validateParquet.ts';
 import { isHubDatasetName } from '../core/hub/hubDatasets.ts';
 import { columnsFlag, DATASET_FLAGS, DATASET_FLAGS_HELP, resolveDatasetArg } from './datasetArgs.ts';
+import type { ColumnMapping } from '../core/dataset/columnMapping.ts';
 import { validateFile } from '../core/dataset/validateFile.ts';
 import type { ValidationResult } from '../core/dataset/datasetValidation.ts';
 import type { Problem } from '../core/dataset/types.ts';
@@ -59,7 +60,7 @@ export async function validateCommand(args: string[], io: CliStreams): Promise<n
     try {
       const parquet = isParquetPath(file) || (isHubDatasetName(file) && !existsSync(file));
       if (parquet) {
-        const resolved = await resolveDatasetArg(file, 'validate', values, io.err);
+        const resolved = await resolveDatasetArg(file, '', values, io.err);
         result = resolved.files.every(isParquetPath) ? await validateParquet(resolved.files, options) : validateFile(resolved.files[0]!, options);
       } else {
         const input = classifyInput(file, io.in ?? process.stdin);
@@ -76,7 +77,7 @@ export async function validateCommand(args: string[], io: CliStreams): Promise<n
       spooled?.dispose();
     }
     if (result.errorCount > 0 && exitCode === 0) exitCode = 1;
-    io.out.write(values.json ? JSON.stringify(toJson(file, result)) + '\n' : toText(file, result));
+    io.out.write(values.json ? JSON.stringify({ ...toJson(file, result), ...(columns ? { columns } : {}) }) + '\n' : toText(file, result, columns));
   }
   return exitCode;
 }
@@ -119,7 +120,7 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function toText(file: string, result: ValidationResult): string {
+function toText(file: string, result: ValidationResult, columns?: ColumnMapping): string {
   const lines = result.problems.map((p) => {
     if (result.kind === 'parquet') return `  ${file}, ${p.recordIndex === undefined ? 'file' : rowWhere(p.line, p.pointer)}  ${p.severity.padEnd(7)}  ${p.message}  [${p.code}]`;
     const field = p.pointer ? ` ${p.pointer}` : '';
@@ -127,5 +128,6 @@ function toText(file: string, result: ValidationResult): string {
   });
   const verdict = result.errorCount === 0 && result.warningCount === 0 ? 'ok' : `${plural(result.errorCount, 'error')}, ${plural(result.warningCount, 'warning')}`;
   const header = `${file}: ${plural(result.stats.records, result.kind === 'parquet' ? 'row' : 'record')} (${result.format ?? 'no records'}${result.stage ? `, ${STAGE_WORDS[result.stage]}` : ''}): ${verdict}`;
-  return [header, ...lines, ...formatStats(result.stats).map((l) => `  ${l}`), ''].join('\n');
+  const mapping = columns ? [`  columns: ${Object.entries(columns).map(([field, column]) => `${field} ← "${column}"`).join(', ')}`] : [];
+  return [header, ...mapping, ...lines, ...formatStats(result.stats).map((l) => `  ${l}`), ''].join('\n');
 }

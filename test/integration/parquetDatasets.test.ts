@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../src/cli/main.ts';
-import { lintOptions } from '../../src/core/dataset/lintRules.ts';
+import { DEFAULT_LINT_OPTIONS, lintOptions } from '../../src/core/dataset/lintRules.ts';
+import { validateFile } from '../../src/core/dataset/validateFile.ts';
+import { validateParquet } from '../../src/core/dataset/validateParquet.ts';
 import { readValidRecords } from '../../src/core/dataset/readRecords.ts';
 import { parseWhere } from '../../src/core/dataset/convertDataset.ts';
 import { TableRecords } from '../../src/core/pairEditor/tableRecords.ts';
@@ -86,6 +88,26 @@ pq.write_table(pa.table({"question": ["a?", "b?", "c?"], "response_j": ["yes", "
     assert.deepEqual(identical.map((p) => p.row), [3]);
     const text = await cli(['validate', '--columns', 'prompt=question,chosen=response_j,rejected=response_k', path]);
     assert.match(text.out, /bad\.parquet, row 2, column "response_j" .*\[empty-text\]/);
+  });
+
+  it('finds the same duplicates and contradictions in Parquet as in the JSON Lines it came from, on worker threads or not', async (t) => {
+    const py = requirePyarrow(t);
+    if (!py) return;
+    // Duplicates and swaps across row groups, and answers that differ in one character only (same length: their sampled keys may agree).
+    const records: Array<{ prompt: string; chosen: string; rejected: string }> = [];
+    for (let i = 0; i < 60; i++) records.push({ prompt: `What is ${i} + ${i}?`, chosen: `The answer is ${2 * i}.`, rejected: `The answer is ${2 * i + 1}.` });
+    records.push({ ...records[3]! }, { prompt: records[10]!.prompt, chosen: records[10]!.rejected, rejected: records[10]!.chosen }, { ...records[20]!, chosen: records[20]!.chosen.replace('.', '!') }, { ...records[3]! });
+    const jsonl = writeJsonl(join(ws.dir, 'dups.jsonl'), records);
+    const parquet = writeParquet(py, jsonl, join(ws.dir, 'dups.parquet'), 'standard', 'zstd', 7);
+    const located = (result: Awaited<ReturnType<typeof validateParquet>>) => result.problems.map((p) => `${p.code}@${p.recordIndex ?? '-'}`).sort();
+    const fromJsonl = located(validateFile(jsonl));
+    assert.ok(fromJsonl.includes('duplicate-record@60') && fromJsonl.includes('duplicate-record@63') && fromJsonl.includes('contradicting-pairs@61'), fromJsonl.join(' '));
+    assert.ok(!fromJsonl.some((p) => p.endsWith('@62') && !p.startsWith('length')), 'one character apart is not a duplicate');
+    for (const workers of [1, 2]) {
+      const result = await validateParquet([parquet], DEFAULT_LINT_OPTIONS, { workers });
+      assert.deepEqual(located(result), fromJsonl, `${workers} worker(s)`);
+      assert.deepEqual(result.stats, validateFile(jsonl).stats);
+    }
   });
 
   it('convert writes JSON Lines that read back as the same records as the Parquet', async (t) => {

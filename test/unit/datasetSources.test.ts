@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { applyColumnMapping, ColumnMappingError, mappingFor, missingMappedColumns, parseColumnsFlag, unmapPointer } from '../../src/core/dataset/columnMapping.ts';
 import { matchesFilter, parseWhere, ConvertError } from '../../src/core/dataset/convertDataset.ts';
 import { DEFAULT_LINT_OPTIONS, lintOptions } from '../../src/core/dataset/lintRules.ts';
-import { forEachPackedAnalysis, packAnalyses, sameFingerprints } from '../../src/core/dataset/parquetRowAnalysis.ts';
+import { forEachPackedAnalysis, packAnalyses, pairTuple } from '../../src/core/dataset/parquetRowAnalysis.ts';
 import { analyzeRecord, analyzeRow } from '../../src/core/dataset/recordAnalysis.ts';
 import { normalizeForComparison, textSimilarity } from '../../src/core/dataset/textSimilarity.ts';
 import { splitFiles, splitsOf, isHubDatasetName } from '../../src/core/hub/hubDatasets.ts';
@@ -82,7 +82,7 @@ describe('Hub dataset layouts', () => {
 });
 
 describe('row analyses packed for worker threads', () => {
-  it('carry what the dataset checks need, and compare records by their texts', () => {
+  it('carry what the dataset checks need, and the tuple that says which rows to compare', () => {
     const rows = [
       { prompt: 'p', chosen: 'yes', rejected: 'no' },
       { prompt: 'p', chosen: 'no', rejected: 'yes' },
@@ -100,9 +100,10 @@ describe('row analyses packed for worker threads', () => {
       if (!expected) return assert.equal(analysis.summary, undefined);
       for (const [key, value] of Object.entries(expected)) if (key !== 'chosenHash' && key !== 'rejectedHash') assert.equal(analysis.summary![key as keyof typeof expected], value, `row ${row} ${key}`);
     });
-    assert.equal(sameFingerprints(packed.numbers, 0, 2, 'same'), true);
-    assert.equal(sameFingerprints(packed.numbers, 0, 1, 'same'), false);
-    assert.equal(sameFingerprints(packed.numbers, 0, 1, 'swapped'), true);
+    // The tuples that decide which rows are read again to compare texts: a duplicate shares it, a swapped pair shares it crosswise.
+    assert.equal(pairTuple(packed.numbers, 0, false), pairTuple(packed.numbers, 2, false));
+    assert.notEqual(pairTuple(packed.numbers, 0, false), pairTuple(packed.numbers, 1, false));
+    assert.equal(pairTuple(packed.numbers, 0, false), pairTuple(packed.numbers, 1, true));
   });
 });
 

@@ -51,6 +51,7 @@ export class DatasetLinter {
   private readonly pairKeys = new Int32Log();
   private readonly swappedKeys = new Int32Log();
   private distinctPrompts: number | undefined;
+  private sortedPairs: ReturnType<DatasetLinter['collisions']> | undefined;
   private readonly formats: Partial<Record<RecordFormat, number>> = {};
   private records = 0;
   private validRecords = 0;
@@ -69,7 +70,7 @@ export class DatasetLinter {
 
   /** Counts record `index` (records come in order). */
   add(index: number, summary: RecordSummary | undefined): void {
-    if (this.distinctPrompts !== undefined) throw new Error('DatasetLinter.add after its statistics were taken');
+    if (this.distinctPrompts !== undefined || this.sortedPairs) throw new Error('DatasetLinter.add after its statistics were taken');
     this.records++;
     if (!summary) return;
     this.validRecords++;
@@ -105,57 +106,66 @@ export class DatasetLinter {
   }
 
   /**
-   * Duplicates (a record with the texts of an earlier one) and contradictions (the texts of an
-   * earlier record with chosen and rejected swapped; a duplicate is not checked for those), each
-   * naming the first earlier record that confirms it, in record order.
+   * The pair records sorted by their key, and those with a swapped key sorted by it: computed
+   * once (the logs are consumed), for `crossRecordCandidates` and `crossRecordFindings` alike.
    */
+  private collisions(): { indexes: Int32Array; byKey: { keys: Int32Array; values: Int32Array }; bySwapped: { keys: Int32Array; values: Int32Array } } {
+    if (this.sortedPairs) return this.sortedPairs;
+    const n = this.pairKeys.length;
+    const indexes = this.pairIndexes.drain();
+    const positions = new Int32Array(n);
+    for (let i = 0; i < n; i++) positions[i] = i;
+    const byKey = sortByKey(this.pairKeys.drain(), positions);
+    const swapped = this.swappedKeys.drain();
+    const swappedPositions = new Int32Array(n);
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      if (swapped[i] === -1) continue;
+      swapped[m] = swapped[i]!;
+      swappedPositions[m++] = i;
+    }
+    const bySwapped = sortByKey(swapped.subarray(0, m), swappedPositions.subarray(0, m));
+    this.sortedPairs = { indexes, byKey, bySwapped };
+    return this.sortedPairs;
+  }
+
   /**
    * The records `crossRecordFindings` may ask `compare` about: those whose pair key another
    * record shares, or whose swapped key is another record's pair key. A reader that cannot fetch
-   * records synchronously (Parquet) reads these first; the logs are left as they are.
+   * records synchronously (Parquet) reads what it needs of these first.
    */
   crossRecordCandidates(): number[] {
-    const keys = this.pairKeys.copy();
-    const indexes = this.pairIndexes.copy();
-    const swapped = this.swappedKeys.copy();
-    const positions = new Int32Array(keys.length);
-    for (let i = 0; i < keys.length; i++) positions[i] = i;
-    const byKey = sortByKey(keys, positions);
+    const { indexes, byKey, bySwapped } = this.collisions();
+    const keys = byKey.keys;
+    const n = keys.length;
     const out = new Set<number>();
-    const sorted = byKey.keys;
-    const lowerBound = (key: number) => {
-      let lo = 0;
-      let hi = sorted.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (sorted[mid]! < key) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo;
-    };
-    for (let i = 0; i < sorted.length; i++) {
-      if ((i > 0 && sorted[i - 1] === sorted[i]) || (i + 1 < sorted.length && sorted[i + 1] === sorted[i])) out.add(indexes[byKey.values[i]!]!);
+    for (let i = 0; i < n; i++) {
+      if ((i > 0 && keys[i - 1] === keys[i]) || (i + 1 < n && keys[i + 1] === keys[i])) out.add(indexes[byKey.values[i]!]!);
     }
-    for (let i = 0; i < swapped.length; i++) {
-      if (swapped[i] === -1) continue;
-      let g = lowerBound(swapped[i]!);
-      if (g >= sorted.length || sorted[g] !== swapped[i]) continue;
-      out.add(indexes[i]!);
-      for (; g < sorted.length && sorted[g] === swapped[i]; g++) out.add(indexes[byKey.values[g]!]!);
+    // Swapped keys that are some record's pair key: a merge of the two sorted lists.
+    let p = 0;
+    for (let s = 0; s < bySwapped.keys.length; s++) {
+      const key = bySwapped.keys[s]!;
+      while (p < n && keys[p]! < key) p++;
+      if (p >= n || keys[p] !== key) continue;
+      out.add(indexes[bySwapped.values[s]!]!);
+      for (let g = p; g < n && keys[g] === key; g++) out.add(indexes[byKey.values[g]!]!);
     }
     return [...out].sort((a, b) => a - b);
   }
 
+  /**
+   * Duplicates (a record with the texts of an earlier one) and contradictions (the texts of an
+   * earlier record with chosen and rejected swapped; a duplicate is not checked for those), each
+   * naming the first earlier record that confirms it, in record order.
+   */
   crossRecordFindings(compare: PairComparer): CrossRecordFinding[] {
     // Called once, at the end: the logs are consumed (statistics are counted before they are).
     this.uniquePrompts();
-    const n = this.pairKeys.length;
+    const { indexes, byKey, bySwapped } = this.collisions();
+    const n = indexes.length;
     if (n < 2) return [];
-    const indexes = this.pairIndexes.drain();
     const indexOf = (position: number) => indexes[position]!;
-    const positions = new Int32Array(n);
-    for (let i = 0; i < n; i++) positions[i] = i;
-    const byKey = sortByKey(this.pairKeys.drain(), positions);
     const findings: CrossRecordFinding[] = [];
     const duplicate = new Set<number>();
     for (let start = 0; start < n; ) {
@@ -174,16 +184,6 @@ export class DatasetLinter {
       start = end;
     }
     // Each record's swapped key against the keys of the records before it, by a merge of the two sorted lists.
-    const swapped = this.swappedKeys.drain();
-    // (byKey holds on to positions' buffer: the checked positions get their own.)
-    const checkedPositions = new Int32Array(n);
-    let m = 0;
-    for (let i = 0; i < n; i++) {
-      if (swapped[i] === -1 || duplicate.has(i)) continue;
-      swapped[m] = swapped[i]!;
-      checkedPositions[m++] = i;
-    }
-    const bySwapped = sortByKey(swapped.subarray(0, m), checkedPositions.subarray(0, m));
     let p = 0;
     for (let s = 0; s < bySwapped.keys.length; ) {
       const key = bySwapped.keys[s]!;
@@ -197,6 +197,7 @@ export class DatasetLinter {
         for (let g = p; g < pEnd; g++) if (!duplicate.has(byKey.values[g]!)) firsts.push(byKey.values[g]!);
         for (let t = s; t < sEnd; t++) {
           const position = bySwapped.values[t]!;
+          if (duplicate.has(position)) continue;
           const earlier = firsts.find((f) => f < position && compare(indexOf(f), indexOf(position), 'swapped'));
           if (earlier !== undefined) findings.push({ code: 'contradicting-pairs', index: indexOf(position), earlier: indexOf(earlier) });
         }

@@ -39,8 +39,6 @@ export interface LintOptions {
   lengthBiasMinPairs: number;
   /** Which column holds which record field (data.columns, --columns); absent: the fields' own names. */
   columns?: ColumnMapping;
-  /** Also hash the answers (RecordSummary.chosenHash): readers that compare records by hashes instead of reading them again ask for it. */
-  hashAnswers?: boolean;
 }
 
 export const DEFAULT_LINT_OPTIONS: LintOptions = {

@@ -1,6 +1,5 @@
 import type { LintOptions } from './lintRules.ts';
 import type { RecordAnalysis, RecordProblem, RecordSummary } from './recordAnalysis.ts';
-import { textHash32 } from './textHash.ts';
 import type { RecordFormat } from './types.ts';
 
 /**
@@ -12,28 +11,23 @@ import type { RecordFormat } from './types.ts';
 const FORMATS: ReadonlyArray<RecordFormat> = ['standard', 'instruction', 'conversational', 'implicit', 'candidates', 'alpaca', 'prompt-completion', 'messages', 'text'];
 const FORMAT_CODES = new Map(FORMATS.map((f, i) => [f, i]));
 const FIELDS = ['promptKey', 'promptLength', 'chosenKey', 'rejectedKey', 'chosenLength', 'rejectedLength', 'completionLength', 'candidateCount'] as const;
-/** format, labeled, then FIELDS, then two fingerprints of the record's texts (see textHash32). */
-export const PACKED_WIDTH = FIELDS.length + 4;
-const FINGERPRINTS = FIELDS.length + 2;
+/** format, labeled, then FIELDS. */
+export const PACKED_WIDTH = FIELDS.length + 2;
 
-/*
- * Full-text fingerprints stand in for the texts when records are compared across the file
- * (duplicates, contradictions) on the main thread, which has only these numbers: pairs, their
- * chosen and rejected texts (the prompt's is promptKey, 52 bits); SFT records, the completion and
- * the conversation. Records compared already share their prompt's fingerprint and a pair key, so
- * two more 32-bit hashes colliding at once (about 1 in 2^64) is what a false match would take.
+/**
+ * What two records that could be the same pair (or the same pair swapped) must share: the
+ * prompt's 52-bit fingerprint, both answers' sampled keys and lengths. Rows whose pair keys
+ * collide but whose tuples differ are told apart by these numbers alone; only rows that share a
+ * tuple are read again to compare their texts.
  */
-
-/** `samePairTexts` on packed fingerprints: the prompts' and both answers' (swapped: crosswise). */
-export function sameFingerprints(numbers: Float64Array, earlier: number, later: number, relation: 'same' | 'swapped'): boolean {
-  const a = earlier * PACKED_WIDTH;
-  const b = later * PACKED_WIDTH;
-  if (numbers[a + 2] !== numbers[b + 2] || Number.isNaN(numbers[a + FINGERPRINTS]!)) return false;
-  const a1 = numbers[a + FINGERPRINTS]!;
-  const a2 = numbers[a + FINGERPRINTS + 1]!;
-  const b1 = numbers[b + FINGERPRINTS]!;
-  const b2 = numbers[b + FINGERPRINTS + 1]!;
-  return relation === 'same' ? a1 === b1 && a2 === b2 : a1 === b2 && a2 === b1;
+export function pairTuple(numbers: Float64Array, row: number, swapped: boolean): string {
+  const at = row * PACKED_WIDTH;
+  const first = numbers[at + 4]!;
+  const second = numbers[at + 5]!;
+  // SFT records have a completion length where pairs have two answer lengths.
+  const firstLength = Number.isNaN(numbers[at + 6]!) ? numbers[at + 8]! : numbers[at + 6]!;
+  const secondLength = Number.isNaN(numbers[at + 7]!) ? numbers[at + 8]! : numbers[at + 7]!;
+  return swapped ? `${numbers[at + 2]}|${second}|${first}|${secondLength}|${firstLength}` : `${numbers[at + 2]}|${first}|${second}|${firstLength}|${secondLength}`;
 }
 
 export interface PackedAnalyses {
@@ -62,15 +56,6 @@ export function packAnalyses(analyses: readonly RecordAnalysis[]): PackedAnalyse
     if (summary.rejectedLength !== undefined) numbers[at + 7] = summary.rejectedLength;
     if (summary.completionLength !== undefined) numbers[at + 8] = summary.completionLength;
     if (summary.candidateCount !== undefined) numbers[at + 9] = summary.candidateCount;
-    const normalized = analysis.normalized;
-    if (normalized?.kind === 'pair') {
-      // The similarity check hashed ASCII answers on its way through them.
-      numbers[at + FINGERPRINTS] = summary.chosenHash ?? textHash32(normalized.chosenText);
-      numbers[at + FINGERPRINTS + 1] = summary.rejectedHash ?? textHash32(normalized.rejectedText);
-    } else if (normalized?.kind === 'sft') {
-      numbers[at + FINGERPRINTS] = textHash32(normalized.completionText);
-      numbers[at + FINGERPRINTS + 1] = normalized.messages ? textHash32(JSON.stringify(normalized.messages)) : 0;
-    }
   }
   return { rows: analyses.length, numbers, problems };
 }

@@ -33,9 +33,6 @@ export interface RecordSummary {
   /** Candidates records: how many answers, and whether a choice was made. */
   candidateCount?: number;
   labeled?: boolean;
-  /** Pairs: textHash32 of the answers, when the similarity check computed them on its way (ASCII texts). */
-  chosenHash?: number;
-  rejectedHash?: number;
 }
 
 export interface RecordAnalysis {
@@ -272,11 +269,10 @@ function lintRecord(record: Record<string, unknown>, normalized: NormalizedRecor
     checkField(record.rejected, '/rejected', 'The rejected answer');
   }
   const { chosenText, rejectedText } = normalized;
-  const hashes = { a: NaN, b: NaN };
   if (chosenText === rejectedText) {
     report('identical-answers', 'chosen and rejected are identical: this pair gives DPO nothing to learn', '/rejected');
   } else if (!options.disabled.has('near-identical-answers')) {
-    const similarity = textSimilarity(chosenText, rejectedText, options.nearIdenticalThreshold, options.hashAnswers ? hashes : undefined);
+    const similarity = textSimilarity(chosenText, rejectedText, options.nearIdenticalThreshold);
     if (similarity >= 1) report('near-identical-answers', 'chosen and rejected differ only in letter case or whitespace: the preference signal is noise', '/rejected');
     else if (similarity >= options.nearIdenticalThreshold)
       report('near-identical-answers', `chosen and rejected are ${Math.floor(similarity * 100)}% similar: the preference signal is weak`, '/rejected');
@@ -290,9 +286,5 @@ function lintRecord(record: Record<string, unknown>, normalized: NormalizedRecor
     chosenLength: chosenText.length,
     rejectedLength: rejectedText.length,
   };
-  if (!Number.isNaN(hashes.a)) {
-    summary.chosenHash = hashes.a;
-    summary.rejectedHash = hashes.b;
-  }
   return summary;
 }

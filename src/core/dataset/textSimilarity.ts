@@ -12,9 +12,9 @@ export function normalizeForComparison(text: string): string {
  * When the caller only cares whether the similarity reaches `floor`, pairs whose lengths alone
  * rule that out return 0 without the bigram work: Dice can't exceed 2·min/(min+max).
  */
-export function textSimilarity(a: string, b: string, floor = 0, hashes?: { a: number; b: number }): number {
+export function textSimilarity(a: string, b: string, floor = 0): number {
   // ASCII texts: their exact normalised lengths come as cheaply as the raw bound below, and rule out more.
-  const ascii = asciiSimilarity(a, b, floor, hashes);
+  const ascii = asciiSimilarity(a, b, floor);
   if (ascii !== undefined) return ascii;
   if (floor > 0 && lengthsRuleOut(a, b, floor)) return 0;
   const x = normalizeForComparison(a);
@@ -58,8 +58,6 @@ let firstBigrams = new Int32Array(1024);
 /** Set by asciiBigrams (a returned pair would be an allocation per call, on a path run for every record). */
 let bigramCount = 0;
 let normalisedLength = 0;
-/** textHash32 of the text, computed on the same pass (the caller may want it: see RecordSummary.chosenHash). */
-let rawHash = 0;
 
 /** The normalised text's bigrams (as indices into the table) into `firstBigrams` when `store`; sets bigramCount and normalisedLength, both -1 when the text is not ASCII. */
 function asciiBigrams(text: string, store: boolean): void {
@@ -68,10 +66,8 @@ function asciiBigrams(text: string, store: boolean): void {
   let length = 0;
   let previous = -1;
   let pendingSpace = false;
-  let hash = 0x811c9dc5 ^ text.length;
   for (let i = 0; i < text.length; i++) {
     let c = text.charCodeAt(i);
-    hash = Math.imul(hash ^ c, 0x01000193);
     if (c > 127) {
       bigramCount = normalisedLength = -1;
       return;
@@ -98,26 +94,20 @@ function asciiBigrams(text: string, store: boolean): void {
   }
   bigramCount = count;
   normalisedLength = length;
-  rawHash = hash >>> 0;
 }
 
-function asciiSimilarity(a: string, b: string, floor: number, hashes?: { a: number; b: number }): number | undefined {
+function asciiSimilarity(a: string, b: string, floor: number): number | undefined {
   // Cheapest first: the raw length of the shorter text bounds its normalised length from above,
   // so the longer text's normalised length, counted only until it is past what that allows, often
-  // rules the pair out after one partial pass (hashes are then left to the caller).
-  if (floor > 0 && !hashes && asciiLongerRulesOut(a.length <= b.length ? a : b, a.length <= b.length ? b : a, floor)) return 0;
+  // rules the pair out after one partial pass.
+  if (floor > 0 && asciiLongerRulesOut(a.length <= b.length ? a : b, a.length <= b.length ? b : a, floor)) return 0;
   // Both normalised lengths next: they often rule the pair out with no counting.
   asciiBigrams(a, false);
   const lengthA = normalisedLength;
   if (lengthA < 0) return undefined;
-  const hashA = rawHash;
   asciiBigrams(b, false);
   const lengthB0 = normalisedLength;
   if (lengthB0 < 0) return undefined;
-  if (hashes) {
-    hashes.a = hashA;
-    hashes.b = rawHash;
-  }
   if (lengthA >= 2 && lengthB0 >= 2) {
     const m0 = Math.min(lengthA, lengthB0) - 1;
     const n0 = Math.max(lengthA, lengthB0) - 1;

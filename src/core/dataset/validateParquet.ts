@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { openParquet, ParquetReadError, type ParquetTable } from './parquetTable.ts';
-import { forEachPackedAnalysis, PACKED_WIDTH, portableOptions, sameFingerprints, type PackedAnalyses } from './parquetRowAnalysis.ts';
+import { forEachPackedAnalysis, packAnalyses, PACKED_WIDTH, pairTuple, portableOptions, type PackedAnalyses } from './parquetRowAnalysis.ts';
 import type { WorkerRequest } from './parquetValidateWorker.ts';
 import { analyzeRow } from './recordAnalysis.ts';
 import type { RecordSpan } from './recordSpans.ts';
@@ -47,6 +47,33 @@ export function rowSpan(index: number): RecordSpan {
   return { index, line: index + 1, column: 1, offset: 0, length: 0, source: '' };
 }
 
+/**
+ * Of the rows whose pair keys collide with another's, those that share the whole tuple of prompt
+ * fingerprint, answer keys and lengths with another (or with its swap): the only ones that can be
+ * duplicates or contradictions, so the only ones whose texts are read again. The 30-bit pair keys
+ * of a million rows collide by chance some thousand times; their tuples almost never do.
+ */
+function rowsToCompare(candidates: readonly number[], packed: Float64Array): number[] {
+  const byTuple = new Map<string, number[]>();
+  for (const row of candidates) {
+    const key = pairTuple(packed, row, false);
+    const list = byTuple.get(key);
+    if (list) list.push(row);
+    else byTuple.set(key, [row]);
+  }
+  const out = new Set<number>();
+  for (const row of candidates) {
+    const same = byTuple.get(pairTuple(packed, row, false))!;
+    if (same.length > 1) same.forEach((r) => out.add(r));
+    const swapped = byTuple.get(pairTuple(packed, row, true));
+    if (swapped && swapped.some((r) => r !== row)) {
+      out.add(row);
+      swapped.forEach((r) => out.add(r));
+    }
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
 /** Rows by their index across the files, read again a row group at a time (the few whose keys collide with another's). */
 async function readRowsAt(tables: ParquetTable[], indices: readonly number[]): Promise<Map<number, Record<string, unknown>>> {
   const out = new Map<number, Record<string, unknown>>();
@@ -84,35 +111,29 @@ export async function validateParquet(files: readonly string[], options: LintOpt
     const units = tables.flatMap((table) => table.rowGroups.map((_, group) => ({ table, group })));
     const workers = parallel.workers ?? defaultWorkers(rows, units.length);
     analysed = workers > 1 ? await analyseInWorkers(units, options, workers) : undefined;
-    // Parallel: the packed analyses are kept (a few numbers a row) so that rows are compared by fingerprints, not read again.
-    const packed = analysed ? new Float64Array(rows * PACKED_WIDTH) : undefined;
+    // The packed analyses are kept (ten numbers a row): rows that may be duplicates are told apart by them, not read again.
+    const packed = new Float64Array(rows * PACKED_WIDTH);
     let start = 0;
     let unitIndex = 0;
     for (const table of tables) {
       for (const group of table.rowGroups) {
         const first = start + group.start;
-        if (analysed) {
-          const span = rowSpan(first);
-          const result = await analysed.next(unitIndex);
-          packed!.set(result.numbers, first * PACKED_WIDTH);
-          forEachPackedAnalysis(result, (row, analysis) => {
-            span.index = first + row;
-            span.line = first + row + 1;
-            validation.addRecord(span, analysis);
-          });
-        } else {
-          const rows = await table.rows(group.start, group.end);
-          for (let i = 0; i < rows.length; i++) validation.addRecord(rowSpan(first + i), analyzeRow(rows[i]!, options));
-        }
+        const result = analysed ? await analysed.next(unitIndex) : packAnalyses((await table.rows(group.start, group.end)).map((row) => analyzeRow(row, options)));
+        packed.set(result.numbers, first * PACKED_WIDTH);
+        const span = rowSpan(first);
+        forEachPackedAnalysis(result, (row, analysis) => {
+          span.index = first + row;
+          span.line = first + row + 1;
+          validation.addRecord(span, analysis);
+        });
         unitIndex++;
       }
       start += table.rowCount;
     }
     if (rows === 0) validation.addFileIssue({ code: 'empty-file', message: 'The file has no rows', offset: 0, length: 0, line: 1, column: 1 });
-    if (packed) return validation.finish({ compare: (a, b, relation) => sameFingerprints(packed, a, b, relation), spanOf: rowSpan });
     const normalized = new Map<number, NormalizedRecord | undefined>();
-    for (const [index, row] of await readRowsAt(tables, validation.crossRecordCandidates())) normalized.set(index, analyzeRow(row, options).normalized);
-    return validation.finish({ compare: (a, b, relation) => samePairTexts(normalized.get(a), normalized.get(b), relation), spanOf: rowSpan });
+    for (const [index, row] of await readRowsAt(tables, rowsToCompare(validation.crossRecordCandidates(), packed))) normalized.set(index, analyzeRow(row, options).normalized);
+    return validation.finish({ compare: (a, b, relation) => normalized.has(a) && normalized.has(b) && samePairTexts(normalized.get(a), normalized.get(b), relation), spanOf: rowSpan });
   } finally {
     await analysed?.close();
     for (const table of tables) await table.close();
@@ -148,7 +169,7 @@ interface Unit {
  * caller takes their analyses in file order with `next`, while later groups are still being read.
  */
 async function analyseInWorkers(units: readonly Unit[], options: LintOptions, count: number): Promise<{ next(unit: number): Promise<PackedAnalyses>; close(): Promise<void> }> {
-  const portable = portableOptions({ ...options, hashAnswers: true });
+  const portable = portableOptions(options);
   const results = new Map<number, { resolve: (a: PackedAnalyses) => void; reject: (e: Error) => void; promise: Promise<PackedAnalyses> }>();
   const slot = (unit: number) => {
     let entry = results.get(unit);

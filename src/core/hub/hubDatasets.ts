@@ -99,15 +99,15 @@ export async function resolveDataset(cwd: string, name: string, key: string, req
   const local = resolve(cwd, name);
   const stat = statSync(local, { throwIfNoEntry: false });
   if (stat?.isFile()) return { name, files: [local], source: 'file' };
-  if (stat?.isDirectory()) throw new DatasetResolveError(`${key} "${name}" is a folder (${local}), not a dataset file`);
-  if (!isHubDatasetName(name)) throw new DatasetResolveError(`${key} "${name}": no such file (resolved to ${local})${isHubId(name) ? '' : ', and not a Hugging Face dataset name (org/name)'}`);
+  if (stat?.isDirectory()) throw new DatasetResolveError(`${key ? `${key} ` : ''}"${name}" is a folder (${local}), not a dataset file`);
+  if (!isHubDatasetName(name)) throw new DatasetResolveError(`${key ? `${key} ` : ''}"${name}": no such file (resolved to ${local})${isHubId(name) ? '' : ', and not a Hugging Face dataset name (org/name)'}`);
   const split = request.split ?? 'train';
   const revision = request.revision ?? 'main';
   const described = `${name}@${revision} (split "${split}")`;
   const cached = cachedSplit(name, revision, split, env) ?? (revision === 'main' ? cachedSplit(name, PARQUET_CONVERSION_REVISION, split, env) : undefined);
   if (cached) return { name, files: cached.files, source: 'cache', repo: name, split, sha: cached.sha };
   if (hubOffline(env))
-    throw new DatasetResolveError(`${key} "${name}" is not a local file (${local}) and ${described} is not in the Hugging Face cache (${hubCacheDir(env)}); HF_HUB_OFFLINE=1 forbids downloading it: unset it, or download it where there is a network`);
+    throw new DatasetResolveError(`${key ? `${key} ` : ''}"${name}" is not a local file (${local}) and ${described} is not in the Hugging Face cache (${hubCacheDir(env)}); HF_HUB_OFFLINE=1 forbids downloading it: unset it, or download it where there is a network`);
   try {
     const listed = await repoFiles(name, 'dataset', { revision, env, ...(request.signal ? { signal: request.signal } : {}) });
     let from = revision;
@@ -120,13 +120,13 @@ export async function resolveDataset(cwd: string, name: string, key: string, req
     const wanted = splitFiles(names, split);
     if (wanted.length === 0) {
       const splits = splitsOf(names);
-      throw new DatasetResolveError(`${key} "${name}": the dataset has no Parquet files for split "${split}"${splits.length ? `; its splits: ${splits.join(', ')} (set data.train_split / data.eval_split, or --split)` : ' (and no Parquet files at all)'}`);
+      throw new DatasetResolveError(`${key ? `${key} ` : ''}"${name}": the dataset has no Parquet files for split "${split}"${splits.length ? `; its splits: ${splits.join(', ')} (set data.train_split / data.eval_split, or --split)` : ' (and no Parquet files at all)'}`);
     }
     request.onDownloadStart?.(name);
     const result = await downloadRepo(name, 'dataset', { revision: from, env, ...(request.onProgress ? { onProgress: request.onProgress } : {}), ...(request.signal ? { signal: request.signal } : {}) }, () => wanted);
     return { name, files: wanted.map((n) => join(result.path, n)), source: 'download', repo: name, split, sha: result.sha };
   } catch (error) {
-    if (error instanceof HubError) throw new DatasetResolveError(`${key} "${name}" is not a local file (${local}); ${error.message}`);
+    if (error instanceof HubError) throw new DatasetResolveError(`${key ? `${key} ` : ''}"${name}" is not a local file (${local}); ${error.message}`);
     throw error;
   }
 }
