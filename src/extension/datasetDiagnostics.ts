@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { AnalysisCache, looksLikePreferenceData, SNIFFED_CHARS } from '../core/dataset/analysisCache.ts';
 import { validateText, validateTextInSlices, type TextValidationResult } from '../core/dataset/validateText.ts';
-import { readLintOptions, readValidationSettings, SECTION } from './settings.ts';
+import { readColumnMapping, readLintOptions, readValidationSettings, SECTION } from './settings.ts';
 import { toDiagnostic } from './problemsToDiagnostics.ts';
 
 interface TrackedDocument {
@@ -52,7 +52,7 @@ export class DatasetDiagnostics implements vscode.Disposable {
     const settings = readValidationSettings(document.uri);
     if (settings.include.some((glob) => vscode.languages.match({ pattern: glob }, document) > 0)) return true;
     // Only the head is sniffed: the whole text of a 40 MB file costs a copy of it.
-    return settings.detectByContent && looksLikePreferenceData(document.getText(new vscode.Range(new vscode.Position(0, 0), document.positionAt(SNIFFED_CHARS))));
+    return settings.detectByContent && looksLikePreferenceData(document.getText(new vscode.Range(new vscode.Position(0, 0), document.positionAt(SNIFFED_CHARS))), readColumnMapping(document.uri));
   }
 
   /** The latest result for a document, computed now only if there is none yet. */

@@ -6,11 +6,13 @@ export const SECTION = 'dpoStudio';
 
 export function readLintOptions(scope?: vscode.Uri): LintOptions {
   const config = vscode.workspace.getConfiguration(SECTION, scope);
+  const columns = readColumnMapping(scope);
   return lintOptions({
     disabled: config.get<string[]>('lint.disabled', []),
     nearIdenticalThreshold: config.get<number>('lint.nearIdenticalThreshold', 0.9),
     maxTextLength: config.get<number>('lint.maxTextLength', 20000),
     lengthBiasThreshold: config.get<number>('lint.lengthBiasThreshold', 0.8),
+    ...(columns ? { columns } : {}),
   });
 }
 

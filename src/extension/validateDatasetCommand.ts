@@ -3,9 +3,8 @@ import { formatStats } from '../core/dataset/statsSummary.ts';
 import type { ValidationResult } from '../core/dataset/datasetValidation.ts';
 import { validateFile } from '../core/dataset/validateFile.ts';
 import type { DatasetDiagnostics } from './datasetDiagnostics.ts';
-import { readColumnMapping, readLintOptions } from './settings.ts';
-import { mappingFor } from '../core/dataset/columnMapping.ts';
-import { isParquetPath, openParquet } from '../core/dataset/parquetTable.ts';
+import { readLintOptions } from './settings.ts';
+import { isParquetPath } from '../core/dataset/parquetTable.ts';
 import { rowWhere } from '../core/dataset/readRecords.ts';
 import { validateParquet } from '../core/dataset/validateParquet.ts';
 
@@ -23,8 +22,7 @@ export function registerValidateDatasetCommand(diagnostics: DatasetDiagnostics, 
     let result: ValidationResult | undefined;
     try {
       if (uri.scheme === 'file' && isParquetPath(uri.fsPath)) {
-        const columns = mappingFor((await openParquetColumns(uri.fsPath)) ?? [], readColumnMapping(uri));
-        result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Validating ${label}` }, () => validateParquet([uri.fsPath], { ...readLintOptions(uri), ...(columns ? { columns } : {}) }));
+        result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Validating ${label}` }, () => validateParquet([uri.fsPath], readLintOptions(uri)));
       } else if (open) {
         result = diagnostics.freshResult(open);
         if (!result) {
@@ -68,12 +66,6 @@ export function summaryText(label: string, result: ValidationResult): string[] {
 function activeCustomEditorUri(): vscode.Uri | undefined {
   const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
   return input instanceof vscode.TabInputCustom ? input.uri : undefined;
-}
-
-async function openParquetColumns(path: string): Promise<string[] | undefined> {
-  const table = await openParquet(path);
-  await table.close();
-  return table.columns;
 }
 
 async function pickDataset(): Promise<vscode.Uri | undefined> {

@@ -34,7 +34,9 @@ test('a Parquet file opens in the pair editor by row group, sorts by its score c
   const source = lines(readFileSync(SAMPLE_PAIRS, 'utf8'));
   const chat = lines(readFileSync(SAMPLE_CONVERSATIONAL, 'utf8'));
 
-  await withVSCode(t, { copy: { data: dir }, settings: { 'dpoStudio.datasets.columns': { prompt: 'question', chosen: 'response_j', rejected: 'response_k' } } }, async (vs) => {
+  // JSON Lines with the same other names: editable, decisions written under the file's own columns.
+  const renamedLines = source.slice(0, 3).map((r) => JSON.stringify({ question: r.prompt, response_j: r.chosen, response_k: r.rejected })).join('\n') + '\n';
+  await withVSCode(t, { copy: { data: dir }, files: { 'labels/se.pairs.jsonl': renamedLines }, settings: { 'dpoStudio.datasets.columns': { prompt: 'question', chosen: 'response_j', rejected: 'response_k' } } }, async (vs) => {
     // *.parquet opens in the pair editor by default: quick open, the name, Enter.
     await vs.openFile('data/renamed.parquet');
     const frame = editor(vs);
@@ -94,5 +96,20 @@ test('a Parquet file opens in the pair editor by row group, sorts by its score c
     const firstTurn = (chat[0]!.prompt as Array<{ content: string }>)[0]!.content;
     await editor(vs).locator('section.prompt', { hasText: firstTurn.slice(0, 40) }).waitFor();
     await vs.screenshot(path.join(import.meta.dirname, '../../.test-artifacts/parquet-chat.png'));
+
+    await vs.openFile('labels/se.pairs.jsonl');
+    await editor(vs).locator('article.record[data-index="0"] section.prompt', { hasText: (source[0]!.prompt as string).slice(0, 40) }).waitFor({ timeout: 60_000 });
+    await editor(vs).locator('.record-meta').click();
+    await vs.page.keyboard.press('2'); // the answer stored as rejected (response_k) is better
+    await editor(vs).locator('article.record[data-index="1"]').waitFor();
+    await vs.runCommand('File: Save');
+    const saved = await vs.waitFor('se.pairs.jsonl to be saved', () => {
+      const text = vs.readFile('labels/se.pairs.jsonl');
+      return text.includes('"decision"') && text;
+    });
+    const savedLines = saved.split('\n');
+    const decided = JSON.parse(savedLines[0]!) as Record<string, unknown>;
+    assert.deepEqual([decided.response_j, decided.response_k, decided.decision], [source[0]!.rejected, source[0]!.chosen, 'chosen']);
+    assert.deepEqual(savedLines.slice(1), renamedLines.split('\n').slice(1), 'the other lines are byte-identical');
   });
 });

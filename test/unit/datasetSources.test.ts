@@ -7,6 +7,10 @@ import { forEachPackedAnalysis, packAnalyses, pairTuple } from '../../src/core/d
 import { analyzeRecord, analyzeRow } from '../../src/core/dataset/recordAnalysis.ts';
 import { normalizeForComparison, textSimilarity } from '../../src/core/dataset/textSimilarity.ts';
 import { splitFiles, splitsOf, isHubDatasetName } from '../../src/core/hub/hubDatasets.ts';
+import { looksLikePreferenceData } from '../../src/core/dataset/analysisCache.ts';
+import { applyRecordAction, RecordActionError } from '../../src/core/pairEditor/recordActions.ts';
+import { RecordDocument } from '../../src/core/pairEditor/recordDocument.ts';
+import type { PairRecordView } from '../../src/core/pairEditor/recordView.ts';
 
 describe('column mapping', () => {
   const mapping = { prompt: 'question', chosen: 'response_j', rejected: 'response_k' };
@@ -144,5 +148,34 @@ describe('answer similarity', () => {
       const expected = reference(a, b);
       assert.ok(floored === expected || (floored === 0 && expected < 0.9), JSON.stringify([a, b, floored, expected]));
     }
+  });
+});
+
+describe('the pair editor on JSON Lines with other column names', () => {
+  const columns = { prompt: 'question', chosen: 'response_j', rejected: 'response_k' };
+  const line = '{"question": "2+2?",  "response_j": "4", "response_k": "5", "score": 3}';
+
+  it('shows the mapped record, and a decision or an edit writes the file\'s own columns, nothing else', () => {
+    const records = new RecordDocument('data/se.jsonl', lintOptions({ columns }));
+    records.update(`${line}\n{"prompt": "p", "chosen": "a", "rejected": "b"}\n`);
+    const view = records.view(0) as PairRecordView;
+    assert.equal(view.kind, 'pair');
+    assert.deepEqual([view.prompt.text, view.chosen.text, view.rejected.text], ['2+2?', '4', '5']);
+    assert.equal((records.view(1) as PairRecordView).chosen.text, 'a', 'a record with the fields\' own names is read as it is');
+    // Preferring the answer stored as rejected swaps the mapped columns' texts.
+    const decided = applyRecordAction(line, { kind: 'decide', preference: 'rejected' }, {}, columns);
+    assert.deepEqual(JSON.parse(decided), { question: '2+2?', response_j: '5', response_k: '4', score: 3, decision: 'chosen' });
+    assert.ok(decided.startsWith('{"question": "2+2?",  "response_j": "5"'), 'the untouched text keeps its spacing');
+    const edited = applyRecordAction(line, { kind: 'editText', pointer: view.chosen.pointer!, value: 'four' }, {}, columns);
+    assert.deepEqual(JSON.parse(edited), { question: '2+2?', response_j: 'four', response_k: '5', score: 3 });
+    const swapped = applyRecordAction(line, { kind: 'swap' }, {}, columns);
+    assert.deepEqual([JSON.parse(swapped).response_j, JSON.parse(swapped).response_k], ['5', '4']);
+    // Without the mapping it is not a pair, and nothing is written.
+    assert.throws(() => applyRecordAction(line, { kind: 'decide', preference: 'chosen' }), RecordActionError);
+  });
+
+  it('is recognised as a dataset by its mapped column names', () => {
+    assert.equal(looksLikePreferenceData(line), false);
+    assert.equal(looksLikePreferenceData(line, columns), true);
   });
 });

@@ -1,3 +1,4 @@
+import type { ColumnMapping } from './columnMapping.ts';
 import type { LintOptions } from './lintRules.ts';
 import { analyzeRecord, type RecordAnalysis } from './recordAnalysis.ts';
 
@@ -45,7 +46,10 @@ export const SNIFFED_CHARS = 16384;
  * A cheap look at the start of a file to tell preference data from any other JSON: it names
  * the fields only preference records have. Decides which open files get dataset diagnostics.
  */
-export function looksLikePreferenceData(text: string): boolean {
+export function looksLikePreferenceData(text: string, columns?: ColumnMapping): boolean {
   const head = text.slice(0, SNIFFED_CHARS);
-  return /"(chosen|rejected|candidates)"\s*:/.test(head);
+  if (/"(chosen|rejected|candidates)"\s*:/.test(head)) return true;
+  // Other names, mapped to these fields (dpoStudio.datasets.columns).
+  const mapped = [columns?.chosen, columns?.rejected, columns?.candidates].filter((c): c is string => c !== undefined);
+  return mapped.some((column) => new RegExp(`${JSON.stringify(column).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*:`).test(head));
 }

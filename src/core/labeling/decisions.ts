@@ -21,8 +21,8 @@ export const DECISION_FIELD = 'decision';
  * Writes a labeler's decision into a pair record: when they preferred the answer stored as
  * rejected, the two texts are exchanged so that `chosen` always holds the better one.
  */
-export function applyPairDecision(source: string, preference: Preference, context: DecisionContext = {}): string {
-  const swapped = preference === 'rejected' ? swapFields(source, 'chosen', 'rejected') : source;
+export function applyPairDecision(source: string, preference: Preference, context: DecisionContext = {}, fields: { chosen: string; rejected: string } = { chosen: 'chosen', rejected: 'rejected' }): string {
+  const swapped = preference === 'rejected' ? swapFields(source, fields.chosen, fields.rejected) : source;
   return setFields(swapped, {
     [DECISION_FIELD]: preference === 'tie' ? 'tie' : 'chosen',
     ...decisionMeta(context),

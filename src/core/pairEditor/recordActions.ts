@@ -1,5 +1,6 @@
 import { applyCandidateChoice, applyPairDecision, clearDecision, type DecisionContext, type Preference } from '../labeling/decisions.ts';
 import { setAtPointer, setFields, swapFields } from '../labeling/recordEdits.ts';
+import { columnOf, type ColumnMapping } from '../dataset/columnMapping.ts';
 
 /** What a labeler can do to one record from the pair editor. */
 export type RecordAction =
@@ -40,9 +41,9 @@ function valueAt(record: unknown, pointer: string): unknown {
   return node;
 }
 
-function checkCandidateIndices(record: JsonObject, action: Extract<RecordAction, { kind: 'chooseCandidates' }>): void {
-  if (!Array.isArray(record.candidates)) throw new RecordActionError('This record has no "candidates" list');
-  const count = record.candidates.length;
+function checkCandidateIndices(candidates: unknown, action: Extract<RecordAction, { kind: 'chooseCandidates' }>): void {
+  if (!Array.isArray(candidates)) throw new RecordActionError('This record has no "candidates" list');
+  const count = candidates.length;
   const picked = action.ranking ?? [action.best, action.worst].filter((i): i is number => i !== undefined);
   if (picked.length < 2) throw new RecordActionError('Pick a best and a worst candidate (or rank them)');
   for (const i of picked) {
@@ -55,21 +56,28 @@ function checkCandidateIndices(record: JsonObject, action: Extract<RecordAction,
  * The record's new source after an action, changed only where the action says (see
  * recordEdits.ts): everything else in the record stays as the user wrote it.
  */
-export function applyRecordAction(source: string, action: RecordAction, context: DecisionContext = {}): string {
+export function applyRecordAction(source: string, action: RecordAction, context: DecisionContext = {}, columns?: ColumnMapping): string {
   const record = parseObject(source);
-  const isPair = 'chosen' in record && 'rejected' in record && !('candidates' in record);
+  // With a column mapping the record's fields live under the file's own names (where it has them).
+  const field = (name: string) => {
+    const column = columnOf(name, columns);
+    return column in record ? column : name;
+  };
+  const chosen = field('chosen');
+  const rejected = field('rejected');
+  const isPair = chosen in record && rejected in record && !(field('candidates') in record);
   switch (action.kind) {
     case 'decide':
       if (!isPair) throw new RecordActionError('Only a pair (chosen and rejected) takes a decision');
-      return applyPairDecision(source, action.preference, context);
+      return applyPairDecision(source, action.preference, context, { chosen, rejected });
     case 'clearDecision':
-      return 'candidates' in record ? setFields(source, { best: undefined, worst: undefined, ranking: undefined, time_ms: undefined, labeled_at: undefined }) : clearDecision(source);
+      return field('candidates') in record ? setFields(source, { best: undefined, worst: undefined, ranking: undefined, time_ms: undefined, labeled_at: undefined }) : clearDecision(source);
     case 'swap':
       if (!isPair) throw new RecordActionError('Only a pair (chosen and rejected) can be swapped');
       // A decision confirmed the old order; after the swap it would claim the opposite.
-      return clearDecision(swapFields(source, 'chosen', 'rejected'));
+      return clearDecision(swapFields(source, chosen, rejected));
     case 'chooseCandidates': {
-      checkCandidateIndices(record, action);
+      checkCandidateIndices(record[field('candidates')], action);
       // A new best/worst choice replaces an older ranking, which would otherwise contradict it.
       const base = action.ranking ? source : setFields(source, { ranking: undefined });
       return applyCandidateChoice(base, action.ranking ? { ranking: action.ranking } : { best: action.best!, worst: action.worst! }, context);
@@ -78,8 +86,12 @@ export function applyRecordAction(source: string, action: RecordAction, context:
       const note = action.note.trim() ? action.note : undefined;
       return setFields(source, { note });
     }
-    case 'editText':
-      if (typeof valueAt(record, action.pointer) !== 'string') throw new RecordActionError(`${action.pointer} is not a text field of this record`);
-      return setAtPointer(source, action.pointer, action.value);
+    case 'editText': {
+      // The view's pointers name the record's fields; the text lives under the file's column.
+      const head = action.pointer.slice(1).split('/')[0]!.replace(/~1/g, '/').replace(/~0/g, '~');
+      const pointer = `/${field(head).replace(/~/g, '~0').replace(/\//g, '~1')}${action.pointer.slice(1 + action.pointer.slice(1).split('/')[0]!.length)}`;
+      if (typeof valueAt(record, pointer) !== 'string') throw new RecordActionError(`${action.pointer} is not a text field of this record`);
+      return setAtPointer(source, pointer, action.value);
+    }
   }
 }

@@ -91,7 +91,7 @@ export class PairEditorSession implements vscode.Disposable {
         if (e.document === document && e.contentChanges.length > 0) this.onDocumentChanged(e.contentChanges);
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('dpoStudio.lint', document.uri)) {
+        if (e.affectsConfiguration('dpoStudio.lint', document.uri) || e.affectsConfiguration('dpoStudio.datasets.columns', document.uri)) {
           this.records.setOptions(services.lintOptions(document));
           this.scheduleValidation(0);
         }
@@ -255,6 +255,7 @@ export class PairEditorSession implements vscode.Disposable {
         span.source,
         message.action,
         labeling ? { ...(annotator ? { annotator } : {}), ...(message.timeMs !== undefined ? { timeMs: message.timeMs } : {}), at: new Date().toISOString() } : {},
+        this.services.lintOptions(this.document).columns,
       );
     } catch (error) {
       if (error instanceof RecordActionError) return reply(false, error.message);

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { DatasetDiagnostics } from '../datasetDiagnostics.ts';
-import { readColumnMapping, readLintOptions, readValidationSettings, SECTION } from '../settings.ts';
+import { readLintOptions, readValidationSettings, SECTION } from '../settings.ts';
 import { ParquetEditorProvider } from './parquetEditorProvider.ts';
 import { registerExportPairsCommand, EXPORT_PAIRS_COMMAND } from './exportPairsCommand.ts';
 import { PairEditorProvider } from './pairEditorProvider.ts';
@@ -22,10 +22,7 @@ export function registerPairEditor(context: vscode.ExtensionContext, diagnostics
   });
   const parquet = ParquetEditorProvider.register({
     extensionUri: context.extensionUri,
-    lintOptions: (uri) => {
-      const columns = readColumnMapping(uri);
-      return { ...readLintOptions(uri), ...(columns ? { columns } : {}) };
-    },
+    lintOptions: (uri) => readLintOptions(uri),
     openForLabeling: (uri) => provider.openAt(uri, 0),
     log: (line) => output.appendLine(line),
   });
