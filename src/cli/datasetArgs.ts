@@ -1,5 +1,7 @@
 import { ColumnMappingError, parseColumnsFlag, type ColumnMapping } from '../core/dataset/columnMapping.ts';
-import { DatasetResolveError, resolveDataset, type ResolvedDataset } from '../core/hub/hubDatasets.ts';
+import { existsSync } from 'node:fs';
+import { isParquetPath } from '../core/dataset/parquetTable.ts';
+import { DatasetResolveError, isHubDatasetName, resolveDataset, type ResolvedDataset } from '../core/hub/hubDatasets.ts';
 import { formatProgress } from '../core/hub/hubDownload.ts';
 import { UsageError } from './cliTypes.ts';
 
@@ -22,6 +24,11 @@ export function columnsFlag(value: string | undefined): ColumnMapping | undefine
     if (error instanceof ColumnMappingError) throw new UsageError(error.message);
     throw error;
   }
+}
+
+/** A name read as rows (a Parquet file, or a Hub dataset: not a file here): the other inputs are text files. */
+export function isTableSource(name: string): boolean {
+  return isParquetPath(name) || (isHubDatasetName(name) && !existsSync(name));
 }
 
 /** A dataset named on the command line: a file, or a Hub dataset found in the cache or downloaded (progress on stderr). */

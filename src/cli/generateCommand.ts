@@ -3,9 +3,7 @@ import { basename } from 'node:path';
 import { LockedError } from '../core/files/fileLock.ts';
 import { CandidatesFileError, CandidatesWriter } from '../core/generation/candidatesFile.ts';
 import { readPromptFile, readPromptTable, type PromptFile } from '../core/generation/promptFile.ts';
-import { isParquetPath } from '../core/dataset/parquetTable.ts';
-import { isHubDatasetName } from '../core/hub/hubDatasets.ts';
-import { columnsFlag, DATASET_FLAGS, DATASET_FLAGS_HELP, resolveDatasetArg } from './datasetArgs.ts';
+import { columnsFlag, DATASET_FLAGS, DATASET_FLAGS_HELP, isTableSource, resolveDatasetArg } from './datasetArgs.ts';
 import { describeProviderSpec, parseProviderSpec, type ProviderSpec } from '../core/generation/providerSpec.ts';
 import { OpenAICompatibleProvider } from '../core/generation/providers/openaiCompatible.ts';
 import { formatDuration, runGeneration, type GenerationProgress, type GenerationSource } from '../core/generation/runner.ts';
@@ -177,7 +175,7 @@ export async function generateCommand(args: string[], io: CliStreams): Promise<n
 
   let prompts: PromptFile;
   try {
-    if (isParquetPath(promptsPath) || (isHubDatasetName(promptsPath) && !existsSync(promptsPath))) {
+    if (isTableSource(promptsPath)) {
       const resolved = await resolveDatasetArg(promptsPath, '--prompts', values, io.err);
       prompts = await readPromptTable(resolved.files, columnsFlag(values.columns));
     } else prompts = readPromptFile(readPromptsText(promptsPath), promptsPath);

@@ -1,10 +1,8 @@
-import { existsSync } from 'node:fs';
 import { isLintCode, LINT_RULES, lintOptions } from '../core/dataset/lintRules.ts';
 import { isParquetPath, ParquetReadError } from '../core/dataset/parquetTable.ts';
 import { rowWhere } from '../core/dataset/readRecords.ts';
 import { validateParquet } from '../core/dataset/validateParquet.ts';
-import { isHubDatasetName } from '../core/hub/hubDatasets.ts';
-import { columnsFlag, DATASET_FLAGS, DATASET_FLAGS_HELP, resolveDatasetArg } from './datasetArgs.ts';
+import { columnsFlag, DATASET_FLAGS, DATASET_FLAGS_HELP, isTableSource, resolveDatasetArg } from './datasetArgs.ts';
 import type { ColumnMapping } from '../core/dataset/columnMapping.ts';
 import { validateFile } from '../core/dataset/validateFile.ts';
 import type { ValidationResult } from '../core/dataset/datasetValidation.ts';
@@ -58,8 +56,7 @@ export async function validateCommand(args: string[], io: CliStreams): Promise<n
     let result: ValidationResult;
     let spooled: SpooledInput | undefined;
     try {
-      const parquet = isParquetPath(file) || (isHubDatasetName(file) && !existsSync(file));
-      if (parquet) {
+      if (isTableSource(file)) {
         const resolved = await resolveDatasetArg(file, '', values, io.err);
         result = resolved.files.every(isParquetPath) ? await validateParquet(resolved.files, options) : validateFile(resolved.files[0]!, options);
       } else {

@@ -4,8 +4,7 @@ import { AtomicFileWriter } from '../files/atomicWrite.ts';
 import { createInterface } from 'node:readline';
 import { makeDirs } from '../files/makeDirs.ts';
 import { applyColumnMapping, type ColumnMapping } from './columnMapping.ts';
-import { isParquetPath } from './parquetTable.ts';
-import { parquetRowBatches } from './validateParquet.ts';
+import { isParquetPath, parquetRowBatches } from './parquetTable.ts';
 
 /**
  * Conversion of a dataset (Parquet files, or JSON Lines with other column names) into the JSON

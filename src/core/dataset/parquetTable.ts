@@ -113,6 +113,30 @@ export async function openParquet(path: string): Promise<ParquetTable> {
   }
 }
 
+export interface ParquetRowBatch {
+  /** 0-based index of the first row, counted across the files. */
+  start: number;
+  rows: Array<Record<string, unknown>>;
+  file: string;
+}
+
+/** Every row of Parquet files (a file, or a Hub split's shards) in order, a row group at a time. */
+export async function* parquetRowBatches(files: readonly string[]): AsyncGenerator<ParquetRowBatch> {
+  let start = 0;
+  for (const file of files) {
+    const table = await openParquet(file);
+    try {
+      for (const group of table.rowGroups) {
+        const rows = await table.rows(group.start, group.end);
+        yield { start: start + group.start, rows, file };
+      }
+      start += table.rowCount;
+    } finally {
+      await table.close();
+    }
+  }
+}
+
 export function isParquetPath(path: string): boolean {
   return /\.parquet$/i.test(path);
 }

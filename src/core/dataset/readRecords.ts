@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { describeMissingColumns, missingMappedColumns } from './columnMapping.ts';
 import { locateInFile } from './datasetValidation.ts';
 import { DEFAULT_LINT_OPTIONS, type LintOptions } from './lintRules.ts';
-import { isParquetPath, openParquet } from './parquetTable.ts';
+import { isParquetPath, openParquet, parquetRowBatches } from './parquetTable.ts';
 import { analyzeRow } from './recordAnalysis.ts';
 import type { RecordSpan } from './recordSpans.ts';
 import { validateText } from './validateText.ts';
-import { parquetRowBatches, rowSpan } from './validateParquet.ts';
+import { rowSpan } from './validateParquet.ts';
 import type { RecordFormat } from './types.ts';
 
 /**

@@ -53,15 +53,17 @@ const BIGRAMS = 128 * 128;
 const bigramCounts = new Int32Array(BIGRAMS);
 const bigramStamps = new Int32Array(BIGRAMS);
 let stamp = 0;
-let firstBigrams = new Int32Array(1024);
+/** The two texts' bigrams (as indices into the table), grown as needed. */
+const bigramBuffers = [new Int32Array(1024), new Int32Array(1024)];
 
 /** Set by asciiBigrams (a returned pair would be an allocation per call, on a path run for every record). */
 let bigramCount = 0;
 let normalisedLength = 0;
 
-/** The normalised text's bigrams (as indices into the table) into `firstBigrams` when `store`; sets bigramCount and normalisedLength, both -1 when the text is not ASCII. */
-function asciiBigrams(text: string, store: boolean): void {
-  if (store && firstBigrams.length < text.length) firstBigrams = new Int32Array(text.length * 2);
+/** The normalised text's bigrams (as indices into the table) into `bigramBuffers[store]` when given; sets bigramCount and normalisedLength, both -1 when the text is not ASCII. */
+function asciiBigrams(text: string, store?: 0 | 1): void {
+  if (store !== undefined && bigramBuffers[store]!.length < text.length) bigramBuffers[store] = new Int32Array(text.length * 2);
+  const out = store === undefined ? undefined : bigramBuffers[store]!;
   let count = 0;
   let length = 0;
   let previous = -1;
@@ -79,14 +81,14 @@ function asciiBigrams(text: string, store: boolean): void {
     }
     if (c >= 65 && c <= 90) c += 32;
     if (pendingSpace) {
-      if (store) firstBigrams[count] = (previous << 7) | 32;
+      if (out) out[count] = (previous << 7) | 32;
       count++;
       previous = 32;
       length++;
       pendingSpace = false;
     }
     if (previous >= 0) {
-      if (store) firstBigrams[count] = (previous << 7) | c;
+      if (out) out[count] = (previous << 7) | c;
       count++;
     }
     previous = c;
@@ -101,74 +103,40 @@ function asciiSimilarity(a: string, b: string, floor: number): number | undefine
   // so the longer text's normalised length, counted only until it is past what that allows, often
   // rules the pair out after one partial pass.
   if (floor > 0 && asciiLongerRulesOut(a.length <= b.length ? a : b, a.length <= b.length ? b : a, floor)) return 0;
-  // Both normalised lengths next: they often rule the pair out with no counting.
-  asciiBigrams(a, false);
+  // Both texts' normalised bigrams next; their lengths often rule the pair out with no counting.
+  asciiBigrams(a, 0);
+  const countA = bigramCount;
   const lengthA = normalisedLength;
   if (lengthA < 0) return undefined;
-  asciiBigrams(b, false);
-  const lengthB0 = normalisedLength;
-  if (lengthB0 < 0) return undefined;
-  if (lengthA >= 2 && lengthB0 >= 2) {
-    const m0 = Math.min(lengthA, lengthB0) - 1;
-    const n0 = Math.max(lengthA, lengthB0) - 1;
-    if ((2 * m0) / (m0 + n0) < floor) return 0;
-  }
-  asciiBigrams(a, true);
-  const countA = bigramCount;
+  asciiBigrams(b, 1);
+  const countB = bigramCount;
+  const lengthB = normalisedLength;
+  if (lengthB < 0) return undefined;
+  const [first, second] = bigramBuffers as [Int32Array, Int32Array];
+  if (lengthA < 2 || lengthB < 2) return normalizeForComparison(a) === normalizeForComparison(b) ? 1 : 0;
+  const m = Math.min(lengthA, lengthB) - 1;
+  const n = Math.max(lengthA, lengthB) - 1;
+  if (countA === countB && first.subarray(0, countA).every((g, i) => g === second[i])) return 1;
+  if ((2 * m) / (m + n) < floor) return 0;
   if (++stamp === 0x7fffffff) {
     bigramStamps.fill(0);
     stamp = 1;
   }
   for (let i = 0; i < countA; i++) {
-    const g = firstBigrams[i]!;
+    const g = first[i]!;
     if (bigramStamps[g] !== stamp) {
       bigramStamps[g] = stamp;
       bigramCounts[g] = 1;
     } else bigramCounts[g]!++;
   }
-  // The second text, normalised on the fly, its bigrams counted off against the first's.
   let shared = 0;
-  let sameSequence = true;
-  let k = 0;
-  let lengthB = 0;
-  let previous = -1;
-  let pendingSpace = false;
-  for (let i = 0; i < b.length; i++) {
-    let c = b.charCodeAt(i);
-    if (c === 32 || (c >= 9 && c <= 13)) {
-      if (lengthB > 0) pendingSpace = true;
-      continue;
+  for (let i = 0; i < countB; i++) {
+    const g = second[i]!;
+    if (bigramStamps[g] === stamp && bigramCounts[g]! > 0) {
+      shared++;
+      bigramCounts[g]!--;
     }
-    if (c >= 65 && c <= 90) c += 32;
-    if (pendingSpace) {
-      const g = (previous << 7) | 32;
-      if (sameSequence && firstBigrams[k] !== g) sameSequence = false;
-      k++;
-      if (bigramStamps[g] === stamp && bigramCounts[g]! > 0) {
-        shared++;
-        bigramCounts[g]!--;
-      }
-      previous = 32;
-      lengthB++;
-      pendingSpace = false;
-    }
-    if (previous >= 0) {
-      const g = (previous << 7) | c;
-      if (sameSequence && firstBigrams[k] !== g) sameSequence = false;
-      k++;
-      if (bigramStamps[g] === stamp && bigramCounts[g]! > 0) {
-        shared++;
-        bigramCounts[g]!--;
-      }
-    }
-    previous = c;
-    lengthB++;
   }
-  if (lengthA < 2 || lengthB < 2) return normalizeForComparison(a) === normalizeForComparison(b) ? 1 : 0;
-  if (sameSequence && k === countA && k > 0) return 1;
-  const m = Math.min(lengthA, lengthB) - 1;
-  const n = Math.max(lengthA, lengthB) - 1;
-  if ((2 * m) / (m + n) < floor) return 0;
   return (2 * shared) / (m + n);
 }
 

@@ -19,30 +19,6 @@ import type { NormalizedRecord } from './types.ts';
  * (`line` in spans and problems) and a problem by its column (`pointer`, the file's own names).
  */
 
-export interface ParquetRowBatch {
-  /** 0-based index of the first row, counted across the files. */
-  start: number;
-  rows: Array<Record<string, unknown>>;
-  file: string;
-}
-
-/** Every row of the files in order, a row group at a time. */
-export async function* parquetRowBatches(files: readonly string[], columns?: readonly string[]): AsyncGenerator<ParquetRowBatch> {
-  let start = 0;
-  for (const file of files) {
-    const table = await openParquet(file);
-    try {
-      for (const group of table.rowGroups) {
-        const rows = await table.rows(group.start, group.end, columns?.filter((c) => table.columns.includes(c)));
-        yield { start: start + group.start, rows, file };
-      }
-      start += table.rowCount;
-    } finally {
-      await table.close();
-    }
-  }
-}
-
 export function rowSpan(index: number): RecordSpan {
   return { index, line: index + 1, column: 1, offset: 0, length: 0, source: '' };
 }

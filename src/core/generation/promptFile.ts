@@ -1,6 +1,6 @@
 import { applyColumnMapping, type ColumnMapping } from '../dataset/columnMapping.ts';
 import { splitImplicitMessages, splitImplicitText } from '../dataset/implicitPrompt.ts';
-import { parquetRowBatches } from '../dataset/validateParquet.ts';
+import { parquetRowBatches } from '../dataset/parquetTable.ts';
 import { splitRecords } from '../dataset/recordSpans.ts';
 import type { ChatMessage, PromptValue } from '../dataset/types.ts';
 import { fileKindOf } from '../dataset/validateText.ts';

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, createReadStream, openSync, renameSync, rmSync, statSync, symlinkSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, renameSync, rmSync, statSync, symlinkSync, writeSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { writeFileAtomic } from '../files/atomicWrite.ts';
+import { sha256OfFiles } from '../files/fileHash.ts';
 import { makeDirs } from '../files/makeDirs.ts';
 import { hubEndpoint, hubToken, repoCacheDir, type Env, type RepoType } from './hubCache.ts';
 
@@ -84,11 +85,6 @@ async function hubFetch(url: string, init: RequestInit, repo: string, signal?: A
   return response;
 }
 
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 function linkIntoSnapshot(blob: string, target: string): void {
   makeDirs(dirname(target));
@@ -197,7 +193,7 @@ export async function downloadRepo(repo: string, type: RepoType, options: Downlo
     if (expectedSize > 0 && size !== expectedSize) {
       throw new HubError('network', `${repo}/${file} arrived with ${size} of ${expectedSize} bytes (the connection closed early); run it again to resume`);
     }
-    if (sibling.lfs && (await sha256Of(partial)) !== sibling.lfs.sha256) {
+    if (sibling.lfs && (await sha256OfFiles([partial])) !== sibling.lfs.sha256) {
       rmSync(partial, { force: true });
       throw new HubError('integrity', `${repo}/${file} does not match the sha256 the Hub lists for it; the partial file was removed, run it again`);
     }

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_LINT_OPTIONS } from '../../core/dataset/lintRules.ts';
 import { isParquetPath, ParquetReadError } from '../../core/dataset/parquetTable.ts';
-import { readValidRecords, type DatasetRecords } from '../../core/dataset/readRecords.ts';
+import { readValidRecords, validRecordsOfText, type DatasetRecords } from '../../core/dataset/readRecords.ts';
+import { sha256OfFiles } from '../../core/files/fileHash.ts';
 import { datasetLabel, DatasetResolveError, resolveDataset, type ResolvedDataset } from '../../core/hub/hubDatasets.ts';
 import { formatProgress } from '../../core/hub/hubDownload.ts';
 import { trainSources } from '../../core/config/trainingConfig.ts';
@@ -134,16 +135,20 @@ export async function readDataSource(path: string, cwd: string, data: Partial<Da
     throw error;
   }
   if (resolved.repo) options.log?.(`${datasetLabel(resolved)}: ${resolved.source === 'cache' ? 'from the Hugging Face cache' : 'downloaded'}, ${resolved.files.length} Parquet file${resolved.files.length === 1 ? '' : 's'} at ${resolved.sha?.slice(0, 12)}`);
-  const hash = createHash('sha256');
-  for (const file of resolved.files) hash.update(readFileSync(file));
-  let records: DatasetRecords;
+  const lint = { ...DEFAULT_LINT_OPTIONS, ...(data.columns ? { columns: data.columns } : {}) };
+  const rows = resolved.files.every(isParquetPath);
+  if (!rows) {
+    // A JSON or JSONL file is read once: the bytes hashed are the bytes parsed.
+    const bytes = readFileSync(resolved.files[0]!);
+    const records = validRecordsOfText(bytes.toString('utf8').replace(/^\uFEFF/, ''), resolved.files[0]!, lint);
+    return { resolved: resolved.files[0]!, sha256: createHash('sha256').update(bytes).digest('hex'), records, rows };
+  }
   try {
-    records = await readValidRecords(resolved.files, { ...DEFAULT_LINT_OPTIONS, ...(data.columns ? { columns: data.columns } : {}) });
+    return { resolved: resolved.files.join(', '), sha256: await sha256OfFiles(resolved.files), records: await readValidRecords(resolved.files, lint), rows };
   } catch (error) {
     if (error instanceof ParquetReadError) throw new TrainingSetupError(error.message);
     throw error;
   }
-  return { resolved: resolved.files.join(', '), sha256: hash.digest('hex'), records, rows: resolved.files.every(isParquetPath) };
 }
 
 /** One line per problem, `file:line:column: message [code]`, as the validate command prints them. */
