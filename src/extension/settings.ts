@@ -16,7 +16,7 @@ export function readLintOptions(scope?: vscode.Uri): LintOptions {
   });
 }
 
-/** The column mapping for Parquet files in the pair editor (`dpoStudio.datasets.columns`). */
+/** The column mapping the editor applies to dataset files, JSON, JSONL and Parquet (`dpoStudio.datasets.columns`). */
 export function readColumnMapping(scope?: vscode.Uri): ColumnMapping | undefined {
   const raw = vscode.workspace.getConfiguration(SECTION, scope).get<Record<string, unknown>>('datasets.columns', {});
   const mapping: Partial<Record<MappableField, string>> = {};
