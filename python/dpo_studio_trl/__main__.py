@@ -1,4 +1,5 @@
-"""`python -m dpo_studio_trl run <spec.json>` trains; `check` reports the environment; `merge` merges a LoRA adapter into its base."""
+"""`python -m dpo_studio_trl run <spec.json>` trains; `check` reports the environment; `merge` merges a LoRA adapter into its base;
+`score` computes answer log-probabilities for `dpo-studio score`."""
 
 from __future__ import annotations
 
@@ -17,7 +18,13 @@ def main(argv: list[str] | None = None) -> int:
     merge_parser.add_argument("adapter")
     merge_parser.add_argument("base")
     merge_parser.add_argument("out")
+    score_parser = commands.add_parser("score", help="answer log-probabilities of tokenized pairs under a checkpoint and its reference (dpo-studio score --engine trl)")
+    score_parser.add_argument("spec")
     args = parser.parse_args(argv)
+    if args.command == "score":
+        from .score import score
+
+        return score(args.spec)
     if args.command == "merge":
         from .merge import merge_adapter
 

@@ -14,6 +14,8 @@ Usage:
       Write a randomly initialised model with a small BPE tokenizer in the Hugging Face layout.
   dpo-studio convert <in.parquet|org/name|in.jsonl> <out.jsonl> [--columns f=c,...] [--split S] [--limit N] [--where "score >= 4"]
       Convert Parquet, a Hub dataset's split or renamed columns into JSON Lines to label (streaming).
+  dpo-studio score --run <output_dir> [--checkpoint N|final] [--data <file>] [--fail-on-disagreement <share>]
+      Score every record with a trained run: implicit-reward margins, agreement with the labels.
   dpo-studio logps --model <dir> [--adapter <dir>] --data <file> --out <file.jsonl> [--batch-size N]
       Log-probabilities of every chosen and rejected answer under a model (one JSON line each).
   dpo-studio train [--config <file.yaml>] [--resume] [--<key> <value>...]
@@ -53,6 +55,8 @@ export async function runCli(args: string[], io: CliStreams): Promise<number> {
         return await (await import('./convertCommand.ts')).convertCommand(rest, io);
       case 'logps':
         return await (await import('./logpsCommand.ts')).logpsCommand(rest, io);
+      case 'score':
+        return await (await import('./scoreCommand.ts')).scoreCommand(rest, io);
       case 'train':
         return await (await import('./trainCommand.ts')).trainProcessCommand(rest, io);
       case 'export':

@@ -18,7 +18,7 @@ export const trainingConfigSchema = schemaJson as typeof schemaJson & SchemaNode
 export const TRAINING_CONFIG_SCHEMA_ID: string = schemaJson.$id;
 
 /** The sections in file order, which is also the order problems and hints list them in. */
-export const SECTIONS = ['model', 'data', 'dpo', 'sft', 'training', 'lora', 'quantization'] as const;
+export const SECTIONS = ['model', 'data', 'dpo', 'sft', 'training', 'lora', 'quantization', 'review'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 let validator: ValidateFunction | undefined;

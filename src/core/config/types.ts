@@ -108,6 +108,12 @@ export interface LoraSection {
   bias: 'none';
 }
 
+/** What a run does for the labelers when it ends. */
+export interface ReviewSection {
+  /** Which of the run's datasets the final model scores at the end (`dpo-studio score`): eval (default), train, all or none. */
+  score_after: 'eval' | 'train' | 'all' | 'none';
+}
+
 export interface QuantizationSection {
   use_quantization: boolean;
   bits: 4 | 8;
@@ -124,6 +130,7 @@ export interface TrainingConfig {
   training: TrainingSection;
   lora: LoraSection;
   quantization: QuantizationSection;
+  review: ReviewSection;
 }
 
 /**

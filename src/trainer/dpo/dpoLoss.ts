@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LossType } from '../../core/config/types.ts';
+import { REFERENCE_FREE } from '../../core/review/implicitReward.ts';
 
 /**
  * The preference-optimisation loss family, one small function per loss over the policy's and
@@ -43,7 +44,8 @@ export interface LossOutput {
   nllLoss?: tf.Scalar;
 }
 
-export const REFERENCE_FREE_LOSSES: ReadonlySet<LossType> = new Set(['simpo', 'orpo', 'sft']);
+/** The losses that compare with no reference: the rule lives in the core, beside the implicit reward. */
+export const REFERENCE_FREE_LOSSES: ReadonlySet<LossType> = REFERENCE_FREE;
 
 /**
  * log σ(x) as −softplus(−x): numerically stable, and unlike tf.logSigmoid its gradient is a

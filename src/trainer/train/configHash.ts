@@ -6,7 +6,7 @@ import type { TrainingConfig } from '../../core/config/types.ts';
  * evaluates and saves, which backend computes. A resumed run may change these; any other
  * change would make "continue the run" mean a different run.
  */
-const FREE_KEYS = new Set(['training.output_dir', 'training.logging_steps', 'training.eval_steps', 'training.save_steps', 'training.backend', 'training.python', 'data.eval_path']);
+const FREE_KEYS = new Set(['training.output_dir', 'training.logging_steps', 'training.eval_steps', 'training.save_steps', 'training.backend', 'training.python', 'data.eval_path', 'review.score_after']);
 
 function flatten(config: TrainingConfig): Map<string, string> {
   const flat = new Map<string, string>();

@@ -65,7 +65,11 @@ export interface LoadedDataset<E = TrainingExample> {
  * below max_length).
  */
 export async function loadDataset(path: string, cwd: string, tokenizer: TextTokenizer, data: DataLimits, weight = 1, options: DataReadOptions = {}): Promise<LoadedDataset> {
-  const source = await readDataSource(path, cwd, data, options);
+  return tokenizeSource(path, await readDataSource(path, cwd, data, options), tokenizer, data, weight);
+}
+
+/** The pairs of a dataset already read, tokenized and cut as loadDataset says. */
+export function tokenizeSource(path: string, source: DataSource, tokenizer: TextTokenizer, data: DataLimits, weight = 1): LoadedDataset {
   const tokenized = tokenizeRecords(source.records, tokenizer, {});
   const examples: TrainingExample[] = [];
   const dropped: DroppedRecord[] = [];
