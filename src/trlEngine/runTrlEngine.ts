@@ -27,6 +27,7 @@ import type { RunOutput, TrainOptions } from '../trainer/train/trainingSession.t
 import { checkMemory, trlTarget } from '../trainer/train/memoryCheck.ts';
 import { choosePython, inspectPython, PythonEnvironmentError, runnerEnv } from './pythonEnvironment.ts';
 import { scanTrlCheckpoints, type TrlCheckpoint } from './trlCheckpoints.ts';
+import { scoreAfterRun } from '../trainer/review/scoreAfter.ts';
 
 
 interface TrlRunContext extends TrainOptions {
@@ -381,6 +382,7 @@ export async function runTrlEngine(ctx: TrlRunContext): Promise<TrainResult> {
 
   if (end && end.status !== 'failed') {
     writeRunFile(outputDir, runInfo(end.status, { last_checkpoint: lastCheckpoint ?? null, final: end.finalCheckpoint ?? null }));
+    if (end.status === 'completed') await scoreAfterRun(config, outputDir, cwd, out);
     events.emit(end);
     if (end.status === 'stopped') out.progress(`stopped at step ${end.step}${lastCheckpoint ? `; resume with --resume from ${lastCheckpoint}` : ''}`);
     return { status: end.status, step: end.step, ...(lastCheckpoint ? { lastCheckpoint } : {}), ...(end.finalCheckpoint ? { final: end.finalCheckpoint } : {}) };

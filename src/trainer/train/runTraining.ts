@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { RUN_LAYOUT } from '../../core/training/engineContract.ts';
 import { TensorBoardWriter } from '../../core/training/tensorboardEvents.ts';
 import { runTrlEngine } from '../../trlEngine/runTrlEngine.ts';
+import { scoreAfterRun } from '../review/scoreAfter.ts';
 
 export interface Writer {
   write(text: string): unknown;
@@ -81,6 +82,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<TrainRes
     progress: (text) => options.stderr.write(`${text}\n`),
   };
   let session: TrainingSession | undefined;
+  let disposed = false;
   const outputDir = resolve(options.cwd ?? process.cwd(), options.config.training.output_dir);
   let lock: HeldLock | undefined;
   let createdDir = false;
@@ -116,6 +118,12 @@ export async function runTraining(options: RunTrainingOptions): Promise<TrainRes
     writeRunFile(session.outputDir, runInfo(session, 'running', { started_at: now() }));
     const end: LoopEnd = await trainLoop(session, out, options.signal);
     writeRunFile(session.outputDir, runInfo(session, end.status, { last_checkpoint: end.lastCheckpoint ?? null, final: end.final ?? null }));
+    if (end.status === 'completed') {
+      // The trained weights are on disk: the scorer loads them, so the run's copies go first.
+      session.dispose();
+      disposed = true;
+      await scoreAfterRun(session.config, session.outputDir, session.cwd, out);
+    }
     events.emit({ type: 'end', time: now(), status: end.status, step: end.step, ...(end.final ? { finalCheckpoint: end.final } : {}) });
     if (end.status === 'stopped') out.progress(`stopped at step ${end.step}${end.lastCheckpoint ? `; resume with --resume from ${end.lastCheckpoint}` : ''}`);
     return { status: end.status, step: end.step, ...(end.lastCheckpoint ? { lastCheckpoint: end.lastCheckpoint } : {}), ...(end.final ? { final: end.final } : {}) };
@@ -159,7 +167,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<TrainRes
     }
     return { status: 'failed', step, message, failure: setup ? 'setup' : 'training', ...(lastCheckpoint ? { lastCheckpoint } : {}) };
   } finally {
-    session?.dispose();
+    if (!disposed) session?.dispose();
     lock?.release();
     if (unstarted) removeUnstartedRun(outputDir, createdDir, unstarted);
   }

@@ -1,0 +1,27 @@
+import type { TrainingConfig } from '../../core/config/types.ts';
+import { reviewSummary } from '../../core/review/reviewOrder.ts';
+import type { RunOutput } from '../train/trainingSession.ts';
+import { runDatasets, scoreRun } from './scoreRun.ts';
+import { openRun } from './scoringRun.ts';
+
+/**
+ * `review.score_after`: when a DPO run completes, its final model scores the datasets named
+ * (the eval data by default), so the dashboard's "Pairs to review" and the pair editor's review
+ * have numbers at once. A failure here is a warning: the run itself completed.
+ */
+export async function scoreAfterRun(config: TrainingConfig, outputDir: string, cwd: string, out: RunOutput): Promise<void> {
+  const which = config.review?.score_after ?? 'eval';
+  if (config.training.stage !== 'dpo' || which === 'none') return;
+  try {
+    const datasets = runDatasets(openRun(outputDir), which);
+    if (datasets.length === 0) return;
+    const scores = await scoreRun({ runDir: outputDir, checkpoint: 'final', datasets, cwd, log: (line) => out.progress(line) });
+    for (const outcome of scores.outcomes) {
+      const s = reviewSummary(outcome.file.records, 0);
+      const share = s.agreement === null ? 'no pairs to score' : `the final model agrees with ${s.agreeing} of ${s.pairs} labels (${(100 * s.agreement).toFixed(1)}%), ${s.pairs - s.agreeing} to review`;
+      out.log(`review: ${outcome.data}: ${share}; scores in ${outcome.path}`);
+    }
+  } catch (error) {
+    out.log(`review: scoring the data with the final model failed (review.score_after ${which}): ${(error as Error).message}`, 'warning');
+  }
+}
