@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { reviewSummary } from '../core/review/reviewOrder.ts';
 import { BACKEND_CHAIN, type BackendRequest } from '../trainer/backend/index.ts';
 import { scoreRun } from '../trainer/review/scoreRun.ts';
-import { ScoringSetupError } from '../trainer/review/scoringRun.ts';
+import { ScoringSetupError } from '../core/review/scoredRun.ts';
 import { TrainingSetupError } from '../trainer/train/trainErrors.ts';
 import { parseCommandArgs, wholeNumberFlag } from './cliArgs.ts';
 import { UsageError, type CliStreams } from './cliTypes.ts';

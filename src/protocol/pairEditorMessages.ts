@@ -7,6 +7,9 @@
 import type { DatasetSummary } from '../core/pairEditor/recordDocument.ts';
 import type { RecordAction } from '../core/pairEditor/recordActions.ts';
 import type { RecordView } from '../core/pairEditor/recordView.ts';
+import type { ReviewOrder } from '../core/review/reviewOrder.ts';
+export type { ReviewMark } from '../core/review/reviewMarks.ts';
+export type { ReviewOrder } from '../core/review/reviewOrder.ts';
 
 export type { DatasetSummary } from '../core/pairEditor/recordDocument.ts';
 export type { RecordAction } from '../core/pairEditor/recordActions.ts';
@@ -157,4 +160,21 @@ export interface GoToMessage {
   index: number;
 }
 
-export type HostToWebview = InitMessage | RecordsResponse | ActResponse | SearchResponse | RecordsChangedMessage | RecordsResetMessage | SummaryMessage | GoToMessage;
+/**
+ * Review with a model: the scores of a run's checkpoint are on the records (`RecordView.review`),
+ * and these are the orders to work through them in (record indices, from the scores).
+ */
+export interface ReviewMessage {
+  type: 'review';
+  /** The run and checkpoint, as the labeler picked them. */
+  label: string;
+  lossType: string;
+  beta: number;
+  pairs: number;
+  agreeing: number;
+  orders: Record<ReviewOrder, number[]>;
+  /** The order to start in. */
+  order: ReviewOrder;
+}
+
+export type HostToWebview = ReviewMessage | InitMessage | RecordsResponse | ActResponse | SearchResponse | RecordsChangedMessage | RecordsResetMessage | SummaryMessage | GoToMessage;

@@ -6,7 +6,7 @@ import { makeDirs } from '../core/files/makeDirs.ts';
 import { SCORES_DIR } from '../core/review/scoresFile.ts';
 import { TRL_RUNNER_MODULE } from '../core/training/engineContract.ts';
 import { referenceFolder, type ScoringEngine } from '../trainer/review/scoringEngine.ts';
-import type { ScoredCheckpoint, ScoredRun } from '../trainer/review/scoringRun.ts';
+import type { ScoredCheckpoint, ScoredRun } from '../core/review/scoredRun.ts';
 import { choosePython, inspectPython, runnerEnv } from './pythonEnvironment.ts';
 
 /**

@@ -9,7 +9,7 @@ const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as { contribut
 const labels = manifest.contributes.commands.map((c) => ({ id: c.command, label: c.category ? `${c.category}: ${c.title}` : c.title }));
 
 describe('the command palette', () => {
-  for (const typed of ['DPO: Train', 'DPO: Validate Dataset', 'DPO: Generate Candidates', 'DPO: Create Config (SFT or DPO)']) {
+  for (const typed of ['DPO: Train', 'DPO: Validate Dataset', 'DPO: Generate Candidates', 'DPO: Create Config (SFT or DPO)', 'DPO: Review with Model']) {
     it(`typing "${typed}" puts that command first among the DPO commands it matches`, () => {
       const words = typed.toLowerCase().split(/[\s:]+/).filter(Boolean);
       const matches = labels.filter((l) => words.every((w) => l.label.toLowerCase().includes(w))).map((l) => l.label).sort((a, b) => a.localeCompare(b));

@@ -19,6 +19,8 @@ export type Command =
   | 'toggleRankMode'
   | 'undoPick'
   | 'clearPicks'
+  | 'acceptSuggestion'
+  | 'cycleReviewOrder'
   | 'help';
 
 export interface CommandInfo {
@@ -49,6 +51,8 @@ export const COMMANDS: Record<Command, CommandInfo> = {
   toggleBlind: { label: 'Blind', keys: ['B'], for: 'all' },
   toggleDiff: { label: 'Diff', keys: ['D'], for: 'all' },
   cycleFilter: { label: 'Filter', keys: ['F'], for: 'all' },
+  acceptSuggestion: { label: "Accept model's suggestion", keys: ['A'], for: 'all' },
+  cycleReviewOrder: { label: 'Review order', keys: ['O'], for: 'all' },
   help: { label: 'Keys', keys: ['?'], for: 'all' },
 };
 

@@ -1,5 +1,7 @@
 import { nextMatching, nextUnlabeled, RECORD_FILTERS, matchesFilter, type RecordFilter } from '../../src/core/pairEditor/recordFlags.ts';
-import type { DatasetSummary, HostToWebview, RecordAction, RecordView } from '../../src/protocol/pairEditorMessages.ts';
+import type { DatasetSummary, HostToWebview, RecordAction, RecordView, ReviewMessage, ReviewOrder } from '../../src/protocol/pairEditorMessages.ts';
+import { REVIEW_ORDER_LABELS, REVIEW_ORDERS } from '../../src/core/review/reviewOrder.ts';
+import { reviewBar } from './reviewBar.ts';
 import { inlineForm } from './forms.ts';
 import { renderSummary } from './header.ts';
 import { HostBridge } from './hostBridge.ts';
@@ -15,7 +17,7 @@ import { restoreViewState, type ViewState } from './viewState.ts';
 type KeyInput = { key: string; timeStamp: number };
 
 /** What a read-only table allows: moving, finding and changing how records are shown. */
-const READ_ONLY_COMMANDS = new Set<Command>(['previous', 'next', 'search', 'goTo', 'help', 'toggleBlind', 'toggleDiff', 'cycleFilter']);
+const READ_ONLY_COMMANDS = new Set<Command>(['previous', 'next', 'search', 'goTo', 'help', 'toggleBlind', 'toggleDiff', 'cycleFilter', 'cycleReviewOrder']);
 
 /**
  * The pair editor's webview: shows one record at a time from a window of records held locally,
@@ -37,6 +39,8 @@ export class PairEditorApp {
   private editing = false;
   /** Set for a read-only table: what to say when a key would change a record. */
   private readOnly: string | undefined;
+  /** A model review: its scores' orders, and the one the labeler works in (null: file order). */
+  private review: { message: ReviewMessage; order: ReviewOrder | null; bar: HTMLElement } | undefined;
 
   constructor(app: HTMLElement) {
     this.ui = buildLayout(app);
@@ -101,6 +105,9 @@ export class PairEditorApp {
       case 'goTo':
         this.show(message.index);
         return;
+      case 'review':
+        this.startReview(message);
+        return;
       default:
         return;
     }
@@ -151,7 +158,7 @@ export class PairEditorApp {
     }
     const hadFocus = this.ui.record.contains(document.activeElement) ? (document.activeElement as HTMLElement).closest('[data-side],[data-candidate]') : null;
     const focusKey = hadFocus ? (hadFocus.getAttribute('data-side') ?? hadFocus.getAttribute('data-candidate')) : null;
-    this.ui.record.replaceChildren(renderRecord(record, { count: this.count, blind: this.state.blind, diff: this.state.diff, seed: this.state.seed, picks: this.picks, rankMode: this.state.rankMode }));
+    this.ui.record.replaceChildren(renderRecord(record, { count: this.count, blind: this.state.blind, diff: this.state.diff, seed: this.state.seed, picks: this.picks, rankMode: this.state.rankMode, reviewing: this.review !== undefined }));
     this.ui.root.dataset.kind = record.kind;
     this.shown = { index, json: JSON.stringify(record) };
     if (focusKey !== null) (this.ui.record.querySelector(`[data-side="${focusKey}"],[data-candidate="${focusKey}"]`) as HTMLElement | null)?.focus();
@@ -274,9 +281,57 @@ export class PairEditorApp {
         if (this.form()) return this.closeForm();
         this.picks = [];
         return this.rerender();
+      case 'acceptSuggestion':
+        return this.acceptSuggestion(record, input);
+      case 'cycleReviewOrder': {
+        if (!this.review) return this.say('Run "DPO: Review with Model" to order the records by what the model thinks of them.');
+        const orders: Array<ReviewOrder | null> = [null, ...REVIEW_ORDERS];
+        return this.setReviewOrder(orders[(orders.indexOf(this.review.order) + 1) % orders.length]!);
+      }
       case 'help':
         this.ui.help.hidden = !this.ui.help.hidden;
         return;
+    }
+  }
+
+  // ---- review with a model ----
+
+  private startReview(message: ReviewMessage): void {
+    this.review?.bar.remove();
+    const bar = reviewBar(message, message.order, (order) => this.setReviewOrder(order));
+    this.review = { message, order: message.order, bar };
+    this.ui.root.querySelector('.toolbar')!.after(bar);
+    this.ui.root.classList.add('reviewing');
+    const top = message.orders[message.order].length;
+    this.say(`Model review: ${REVIEW_ORDER_LABELS[message.order]} (${top} record${top === 1 ? '' : 's'})`);
+    this.rerender();
+  }
+
+  private setReviewOrder(order: ReviewOrder | null): void {
+    if (!this.review) return;
+    this.review.order = order;
+    (this.review.bar.querySelector('select') as HTMLSelectElement).value = order ?? '';
+    if (order === null) return this.say('File order');
+    const list = this.review.message.orders[order];
+    this.say(list.length ? `${REVIEW_ORDER_LABELS[order]} (${list.length} record${list.length === 1 ? '' : 's'})` : `${REVIEW_ORDER_LABELS[order]}: there are none`);
+    if (list.length) this.show(list[0]!);
+  }
+
+  /** The model's suggestion as an ordinary edit: a swap for a pair it disagrees with, its best and worst for candidates. */
+  private acceptSuggestion(record: RecordView | undefined, input?: KeyInput): void {
+    const mark = record?.review;
+    if (!this.review || !record || record.kind === 'invalid' || !mark) return this.say('No model suggestion here: run "DPO: Review with Model" first.');
+    if (this.state.blind) return this.say('Turn blind mode off to see and accept the model’s suggestion.');
+    if (mark.state === 'stale') return this.say('The score is stale (the record changed since it was scored): nothing to accept.');
+    if (mark.state === 'unscored') return this.say('The model did not score this record.');
+    if (record.kind === 'candidates' && mark.kind === 'candidates') {
+      const best = mark.ranking[0]!;
+      const worst = mark.ranking[mark.ranking.length - 1]!;
+      return this.act(record, { kind: 'chooseCandidates', best, worst }, { labeled: true, advance: true, input, said: `Accepted the model's suggestion: candidate ${best + 1} best, ${worst + 1} worst` });
+    }
+    if (record.kind === 'pair' && mark.kind === 'pair') {
+      if (mark.agrees) return this.say('The model agrees with this label: nothing to swap.');
+      this.act(record, { kind: 'swap' }, { labeled: false, said: 'Swapped chosen and rejected as the model suggests' });
     }
   }
 
@@ -313,6 +368,13 @@ export class PairEditorApp {
   }
 
   private move(step: 1 | -1, input?: KeyInput): void {
+    const order = this.review?.order ? this.review.message.orders[this.review.order] : undefined;
+    if (order) {
+      const at = order.indexOf(this.state.index);
+      const target = at < 0 ? (step > 0 ? order[0] : undefined) : order[at + step];
+      if (target === undefined) return this.say(step > 0 ? `This is the last record in "${REVIEW_ORDER_LABELS[this.review!.order!]}"` : 'This is the first record in the review order');
+      return this.show(target, input);
+    }
     const next = nextMatching(this.state.index, step, this.count, this.state.filter, this.store.flags);
     if (next === undefined) {
       this.say(step > 0 ? 'This is the last record' + (this.state.filter === 'all' ? '' : ' in the filter') : 'This is the first record');

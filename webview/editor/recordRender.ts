@@ -12,12 +12,15 @@ export interface RenderOptions {
   /** Candidates picked so far for the record on screen (best first). */
   picks: readonly number[];
   rankMode: boolean;
+  /** A model review is on: show each record's score. */
+  reviewing: boolean;
 }
 
 /** Builds the DOM of one record. Dataset text only ever enters as text or sanitised Markdown. */
 export function renderRecord(record: RecordView, options: RenderOptions): HTMLElement {
   const article = h('article', { class: `record record-${record.kind}`, 'data-index': record.index, 'aria-label': `Record ${record.index + 1} of ${options.count}` });
   article.append(metaLine(record, options), problemList(record.problems, record.row));
+  if (options.reviewing && record.review) article.append(reviewStrip(record, options));
   if (record.kind === 'pair') article.append(...pairBody(record, options));
   else if (record.kind === 'candidates') article.append(...candidatesBody(record, options));
   else article.append(invalidBody(record));
@@ -45,6 +48,40 @@ function metaLine(record: RecordView, options: RenderOptions): HTMLElement {
     line.append(part);
   });
   return line;
+}
+
+const signed = (n: number) => `${n > 0 ? '+' : n < 0 ? '−' : ''}${Math.abs(n).toFixed(3)}`;
+
+/**
+ * What the model's score says of the record on screen. A stale score is never shown as
+ * current: only as what it was. In blind mode the verdict would give the stored order away.
+ */
+function reviewStrip(record: RecordView, options: RenderOptions): HTMLElement {
+  const mark = record.review!;
+  const strip = (state: string, ...children: Array<string | HTMLElement>) => h('p', { class: `review-strip ${state}`, 'data-review': state, role: 'note' }, ...children);
+  if (options.blind) return strip('hidden', 'Model review hidden in blind mode.');
+  switch (mark.state) {
+    case 'unscored':
+      return strip('unscored', 'Not scored by the model (a record with errors, or added since).');
+    case 'stale':
+      return strip('stale', h('strong', {}, 'Score stale: '), `the record changed since the model scored it${mark.was !== undefined ? ` (margin was ${signed(mark.was)})` : ''}. Run "Review with Model" again to score it.`);
+    case 'swapped':
+    case 'current':
+      if (mark.kind === 'candidates') {
+        const best = mark.ranking[0]! + 1;
+        const worst = mark.ranking[mark.ranking.length - 1]! + 1;
+        return strip('suggestion', h('strong', {}, 'Model suggests: '), `candidate ${best} best, candidate ${worst} worst (by implicit reward). A suggestion until you confirm: `, h('kbd', {}, 'A'), ' accepts it.');
+      }
+      if (mark.agrees)
+        return strip('agrees', h('strong', {}, 'Model agrees'), ` · margin ${signed(mark.margin)} (chosen ${signed(mark.chosenReward)}, rejected ${signed(mark.rejectedReward)})${mark.state === 'swapped' ? ' · swapped since scoring' : ''}`);
+      return strip(
+        'disagrees',
+        h('strong', {}, 'Model disagrees'),
+        ` · margin ${signed(mark.margin)}: it prefers the rejected answer${mark.state === 'swapped' ? ' (swapped since scoring)' : ''}. `,
+        h('kbd', {}, 'A'),
+        ' swaps chosen and rejected as the model suggests.',
+      );
+  }
 }
 
 function labelState(record: PairRecordView | CandidatesRecordView): string | undefined {
@@ -166,6 +203,9 @@ function candidateCard(record: CandidatesRecordView, candidateIndex: number, pos
   if (rank >= 0) badges.push(`rank ${rank + 1}`);
   if (record.best === candidateIndex) badges.push('best');
   if (record.worst === candidateIndex) badges.push('worst');
+  const mark = options.reviewing && !options.blind && record.review?.state === 'current' && record.review.kind === 'candidates' ? record.review : undefined;
+  if (mark && mark.ranking[0] === candidateIndex) badges.push('suggested best');
+  if (mark && mark.ranking[mark.ranking.length - 1] === candidateIndex) badges.push('suggested worst');
   const pick = options.picks.indexOf(candidateIndex);
   const pickLabel = options.rankMode ? `Rank next` : options.picks.length === 0 ? 'Best' : 'Worst';
   const section = h(
@@ -177,6 +217,7 @@ function candidateCard(record: CandidatesRecordView, candidateIndex: number, pos
       `Candidate ${key} `,
       key <= 9 ? h('kbd', { 'aria-hidden': 'true' }, String(key)) : '',
       ...badges.map((b) => h('span', { class: `picked-badge ${b.split(' ')[0]}` }, b)),
+      mark ? h('span', { class: 'reward', title: 'implicit reward' }, `reward ${signed(mark.rewards[candidateIndex]!)}`) : '',
       pick >= 0 ? h('span', { class: 'picked-badge pending' }, options.rankMode ? `#${pick + 1}` : pick === 0 ? 'best (pending)' : 'worst (pending)') : '',
       h('span', { class: 'length' }, chars(field.length)),
     ),

@@ -3,7 +3,7 @@ import type { ValidationResult } from '../dataset/datasetValidation.ts';
 import type { LintOptions } from '../dataset/lintRules.ts';
 import { analyzeRecord, type RecordAnalysis } from '../dataset/recordAnalysis.ts';
 import { splitRecords, type RecordSpan } from '../dataset/recordSpans.ts';
-import type { FileKind, Problem } from '../dataset/types.ts';
+import type { FileKind, NormalizedRecord, Problem } from '../dataset/types.ts';
 import { fileKindOf, type TextValidationResult } from '../dataset/validateText.ts';
 import { RecordFlags } from './recordFlags.ts';
 import { isLabeledValue, toRecordView, type ProblemView, type RecordView } from './recordView.ts';
@@ -132,6 +132,14 @@ export class RecordDocument {
       return toRecordView(span, validated.analysis, this.latest!.problemsByRecord.get(index) ?? []);
     }
     return toRecordView(span, this.analyze(span.source));
+  }
+
+  /** The record's texts as validation read them (mapping applied); undefined for a record that is not valid. */
+  normalized(index: number): NormalizedRecord | undefined {
+    const span = this.spans[index];
+    if (!span) return undefined;
+    const validated = this.latest?.result.records[index];
+    return validated && validated.span.source === span.source ? validated.analysis.normalized : this.analyze(span.source).normalized;
   }
 
   private analyze(source: string): RecordAnalysis {

@@ -1,6 +1,7 @@
 import { locateInFile } from '../dataset/datasetValidation.ts';
 import { splitImplicitMessages, splitImplicitText } from '../dataset/implicitPrompt.ts';
 import type { RecordAnalysis } from '../dataset/recordAnalysis.ts';
+import type { ReviewMark } from '../review/reviewMarks.ts';
 import type { RecordSpan } from '../dataset/recordSpans.ts';
 import { textFingerprint } from '../dataset/textHash.ts';
 import type { ChatMessage, Problem, PairFormat, Severity } from '../dataset/types.ts';
@@ -61,6 +62,8 @@ interface RecordViewBase extends LabelFields {
   row?: number;
   /** Columns that are not part of the record (scores, sources): shown beside it. */
   extras?: Array<{ name: string; value: string }>;
+  /** While reviewing with a model: what its score says of this record (current, swapped, stale). */
+  review?: ReviewMark;
 }
 
 export interface PairRecordView extends RecordViewBase {

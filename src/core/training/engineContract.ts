@@ -32,6 +32,9 @@ export const RUN_LAYOUT = {
   engineDir: '.engine',
 } as const;
 
+/** What marks a folder as a PEFT LoRA adapter (else it holds a whole model). */
+export const PEFT_ADAPTER_CONFIG = 'adapter_config.json';
+
 /** `checkpoint-<step>` → step; anything else → undefined. */
 export function checkpointStep(name: string): number | undefined {
   const match = /^checkpoint-(\d+)$/.exec(name);

@@ -4,7 +4,11 @@ import type { TextValidationResult } from '../../core/dataset/validateText.ts';
 import { applyRecordAction, RecordActionError } from '../../core/pairEditor/recordActions.ts';
 import { RecordDocument } from '../../core/pairEditor/recordDocument.ts';
 import { recordRevision, type RecordView } from '../../core/pairEditor/recordView.ts';
-import type { ActRequest, HostToWebview, WebviewToHost } from '../../protocol/pairEditorMessages.ts';
+import type { ActRequest, HostToWebview, ReviewMessage, WebviewToHost } from '../../protocol/pairEditorMessages.ts';
+import { recordKeys } from '../../core/review/recordKey.ts';
+import { ScoreIndex } from '../../core/review/reviewMarks.ts';
+import { REVIEW_ORDERS, reviewOrder, type ReviewOrder } from '../../core/review/reviewOrder.ts';
+import type { ScoresFile } from '../../core/review/scoresFile.ts';
 import { MAX_RECORDS_PER_REQUEST } from '../../protocol/pairEditorMessages.ts';
 import { recordTextEdit } from './recordTextEdit.ts';
 import { guardWebviewMessage, isOpenableLink } from './webviewMessageGuard.ts';
@@ -49,6 +53,9 @@ export class PairEditorSession implements vscode.Disposable {
   /** Settles once the first records reached the webview (or it gave up waiting). */
   private firstRecordsOut: () => void = () => {};
   private disposed = false;
+  private review: { index: ScoreIndex; label: string } | undefined;
+  /** A review started before the webview was ready: sent after `init`. */
+  private pendingReview: ReviewMessage | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -141,9 +148,37 @@ export class PairEditorSession implements vscode.Disposable {
     const out: RecordView[] = [];
     for (const i of indices) {
       const view = this.records.view(i);
-      if (view) out.push(view);
+      if (!view) continue;
+      if (this.review) {
+        const normalized = this.records.normalized(i);
+        view.review = this.review.index.mark(i, normalized && recordKeys(normalized));
+      }
+      out.push(view);
     }
     return out;
+  }
+
+  /**
+   * Shows a checkpoint's scores on the records, and the orders to review them in, starting at
+   * the top of `order`. Every view sent from now on carries its record's mark, worked out from
+   * the record as it is (so an edit shows as stale at once).
+   */
+  startReview(scores: ScoresFile, label: string, order: ReviewOrder = 'disagrees', at?: number): void {
+    this.review = { index: new ScoreIndex(scores), label };
+    const orders = Object.fromEntries(REVIEW_ORDERS.map((o) => [o, reviewOrder(scores.records, o)])) as Record<ReviewOrder, number[]>;
+    const first = at ?? orders[order][0] ?? 0;
+    this.currentIndex = first;
+    if (!this.webviewReady) {
+      this.pendingReview = { type: 'review', label, lossType: scores.header.loss_type, beta: scores.header.beta, pairs: scores.header.pairs, agreeing: scores.header.agreeing, orders, order };
+      return;
+    }
+    void this.post({ type: 'review', label, lossType: scores.header.loss_type, beta: scores.header.beta, pairs: scores.header.pairs, agreeing: scores.header.agreeing, orders, order });
+    void this.post({ type: 'reset', count: this.records.count });
+    void this.post({ type: 'goTo', index: first });
+  }
+
+  get reviewing(): string | undefined {
+    return this.review?.label;
   }
 
   private range(start: number, end: number): number[] {
@@ -200,6 +235,10 @@ export class PairEditorSession implements vscode.Disposable {
           annotator: this.services.annotator(this.document),
           openedAt: this.openedAt,
         });
+        if (this.pendingReview) {
+          void this.post(this.pendingReview);
+          this.pendingReview = undefined;
+        }
         // The whole-file check takes the extension host for a while on a big file: it waits
         // until the first records were handed over, so they are not held up behind it.
         void delivered.then(() => {

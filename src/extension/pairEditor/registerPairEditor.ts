@@ -5,6 +5,7 @@ import { ParquetEditorProvider } from './parquetEditorProvider.ts';
 import { registerExportPairsCommand, EXPORT_PAIRS_COMMAND } from './exportPairsCommand.ts';
 import { PairEditorProvider } from './pairEditorProvider.ts';
 import { registerSwitchViewCommands, SHOW_TEXT_COMMAND } from './switchViewCommands.ts';
+import { registerReviewCommand } from '../review/reviewCommand.ts';
 
 /** The pair editor, its commands and the export command: one call from `activate`. */
 export function registerPairEditor(context: vscode.ExtensionContext, diagnostics: DatasetDiagnostics, output: vscode.OutputChannel): vscode.Disposable {
@@ -26,5 +27,5 @@ export function registerPairEditor(context: vscode.ExtensionContext, diagnostics
     openForLabeling: (uri) => provider.openAt(uri, 0),
     log: (line) => output.appendLine(line),
   });
-  return vscode.Disposable.from(registration, parquet, registerSwitchViewCommands(provider), registerExportPairsCommand(provider, output));
+  return vscode.Disposable.from(registration, parquet, registerSwitchViewCommands(provider), registerExportPairsCommand(provider, output), registerReviewCommand(provider, context.extensionUri, output));
 }

@@ -1,3 +1,4 @@
+import { PEFT_ADAPTER_CONFIG } from '../../core/training/engineContract.ts';
 import { makeDirs } from '../../core/files/makeDirs.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { firstNonFinite, SafetensorsFile, writeSafetensors } from './safetensors
  * an adapter trained here loads with `PeftModel.from_pretrained` and the other way round.
  */
 
-export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
+export const ADAPTER_CONFIG_FILE = PEFT_ADAPTER_CONFIG;
 export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
 const KEY_PREFIX = 'base_model.model.';
 

@@ -2,7 +2,7 @@ import type { TrainingConfig } from '../../core/config/types.ts';
 import { reviewSummary } from '../../core/review/reviewOrder.ts';
 import type { RunOutput } from '../train/trainingSession.ts';
 import { runDatasets, scoreRun } from './scoreRun.ts';
-import { openRun } from './scoringRun.ts';
+import { openRun } from '../../core/review/scoredRun.ts';
 
 /**
  * `review.score_after`: when a DPO run completes, its final model scores the datasets named

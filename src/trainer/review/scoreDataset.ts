@@ -14,7 +14,7 @@ import type { TextTokenizer } from '../tokenizer/textTokenizer.ts';
 import { modelFingerprint, readReferenceCache, referenceCacheKey, tokenizerFingerprint, writeReferenceCache, type CachedValues } from '../train/referenceCache.ts';
 import { describeSkipped, readDataSource, tokenizeSource, type LoadedDataset, type TrainingExample } from '../train/trainingData.ts';
 import { rewardRule, type PairLogpsList, type ScoringEngine } from './scoringEngine.ts';
-import type { ScoredCheckpoint, ScoredRun } from './scoringRun.ts';
+import type { ScoredCheckpoint, ScoredRun } from '../../core/review/scoredRun.ts';
 
 /**
  * Scores every record of a dataset with a checkpoint: for a pair, the policy's and the

@@ -5,7 +5,7 @@ import type { BackendRequest } from '../backend/index.ts';
 import { TextTokenizer } from '../tokenizer/textTokenizer.ts';
 import { scoreDataset, type ScoreDatasetOptions, type ScoreOutcome } from './scoreDataset.ts';
 import { tfjsScoringEngine, type ScoringEngine } from './scoringEngine.ts';
-import { openRun, resolveCheckpoint, type ScoredCheckpoint, type ScoredRun } from './scoringRun.ts';
+import { openRun, resolveCheckpoint, type ScoredCheckpoint, type ScoredRun } from '../../core/review/scoredRun.ts';
 import { trlScoringEngine } from '../../trlEngine/trlScoring.ts';
 
 /**

@@ -10,7 +10,7 @@ import { scorePairs } from '../train/reference.ts';
 import { computeReferenceValues, type CachedValues } from '../train/referenceCache.ts';
 import type { TrainingExample } from '../train/trainingData.ts';
 import { resolveModelFolder } from '../train/modelFolderPath.ts';
-import type { ScoredCheckpoint, ScoredRun } from './scoringRun.ts';
+import type { ScoredCheckpoint, ScoredRun } from '../../core/review/scoredRun.ts';
 
 /** Summed answer log-probabilities of pairs, in the order given. */
 export interface PairLogpsList {

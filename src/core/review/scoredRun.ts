@@ -1,8 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { TrainingConfig } from '../../core/config/types.ts';
-import { checkpointStep, RUN_LAYOUT } from '../../core/training/engineContract.ts';
-import { ADAPTER_CONFIG_FILE } from '../model/adapterFolder.ts';
+import type { TrainingConfig } from '../config/types.ts';
+import { checkpointStep, PEFT_ADAPTER_CONFIG, RUN_LAYOUT } from '../training/engineContract.ts';
 
 /**
  * A finished (or stopped) run as a scorer needs it: the config it trained with, the starting
@@ -76,5 +75,5 @@ export function resolveCheckpoint(run: ScoredRun, wanted: string | undefined): S
   }
   const dir = join(run.dir, name);
   const step = name === RUN_LAYOUT.final ? run.globalStep || null : (checkpointStep(name) ?? null);
-  return { name, dir, step, adapter: existsSync(join(dir, ADAPTER_CONFIG_FILE)) };
+  return { name, dir, step, adapter: existsSync(join(dir, PEFT_ADAPTER_CONFIG)) };
 }

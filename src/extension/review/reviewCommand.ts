@@ -1,0 +1,158 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+import { describeMapping } from '../../core/dataset/columnMapping.ts';
+import { REVIEW_ORDERS, type ReviewOrder } from '../../core/review/reviewOrder.ts';
+import { readScoresFile, scoresPath, type ScoresFile } from '../../core/review/scoresFile.ts';
+import { findRuns, runLabel } from '../../core/training/runDiscovery.ts';
+import { openRun, runCheckpoints, type ScoredRun } from '../../core/review/scoredRun.ts';
+import type { PairEditorProvider } from '../pairEditor/pairEditorProvider.ts';
+import { readColumnMapping } from '../settings.ts';
+import { trainerPythonEnv } from '../training/trlEnvironment.ts';
+
+export const REVIEW_COMMAND = 'dpoStudio.reviewWithModel';
+
+/** What the dashboard's "Pairs to review" passes: which run and checkpoint, and the record to open at. */
+export interface ReviewTarget {
+  run?: string;
+  checkpoint?: string;
+  index?: number;
+  order?: ReviewOrder;
+}
+
+function roots(): string[] {
+  return (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+}
+
+/** DPO runs of the workspace that have weights to score with. */
+function reviewableRuns(): Array<{ run: ScoredRun; checkpoints: string[] }> {
+  const out: Array<{ run: ScoredRun; checkpoints: string[] }> = [];
+  for (const found of findRuns(roots())) {
+    if (found.trainerState || !existsSync(`${found.dir}/run.json`)) continue;
+    const checkpoints = runCheckpoints(found.dir);
+    if (checkpoints.length === 0) continue;
+    try {
+      out.push({ run: openRun(found.dir), checkpoints });
+    } catch {
+      // An SFT run, or a run.json of another version: nothing to review with.
+    }
+  }
+  return out;
+}
+
+function datasetUri(given: vscode.Uri | undefined, provider: PairEditorProvider): vscode.Uri | undefined {
+  if (given instanceof vscode.Uri) return given;
+  const session = provider.activeSession();
+  if (session) return session.document.uri;
+  const editor = vscode.window.activeTextEditor;
+  return editor && /\.(jsonl|json)$/i.test(editor.document.fileName) ? editor.document.uri : undefined;
+}
+
+/**
+ * Runs `dpo-studio score` on one file as its own process (a model does not load in the extension
+ * host), with progress and a cancel button. Resolves with whether the scores file was written.
+ */
+async function runScore(extensionUri: vscode.Uri, output: vscode.OutputChannel, run: ScoredRun, checkpoint: string, file: string, out: string): Promise<boolean> {
+  const cli = vscode.Uri.joinPath(extensionUri, 'dist', 'cli.cjs').fsPath;
+  const columns = readColumnMapping(vscode.Uri.file(file));
+  const args = [cli, 'score', '--run', run.dir, '--checkpoint', checkpoint, '--data', file, '--out', out, ...(columns ? ['--columns', describeMapping(columns)] : [])];
+  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file))?.uri.fsPath ?? roots()[0];
+  output.appendLine(`\n[${new Date().toLocaleTimeString()}] node dist/cli.cjs ${args.slice(1).join(' ')}`);
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Scoring ${vscode.workspace.asRelativePath(file)} with ${checkpoint}`, cancellable: true }, (progress, token) =>
+    new Promise<boolean>((resolve) => {
+      const child = spawn(process.execPath, args, { cwd: folder, env: { ...process.env, ...trainerPythonEnv(folder ? vscode.Uri.file(folder) : undefined), ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let tail = '';
+      const take = (chunk: string) => {
+        output.append(chunk);
+        tail = (tail + chunk).slice(-4000);
+        const match = /(\d+)\/(\d+) sequences/.exec(chunk);
+        if (match) progress.report({ message: `${match[1]}/${match[2]}` });
+      };
+      child.stdout.setEncoding('utf8').on('data', take);
+      child.stderr.setEncoding('utf8').on('data', take);
+      token.onCancellationRequested(() => child.kill('SIGTERM'));
+      child.on('error', (error) => {
+        void vscode.window.showErrorMessage(`Could not start the scorer: ${error.message}`);
+        resolve(false);
+      });
+      child.on('close', (code) => {
+        if (token.isCancellationRequested) return resolve(false);
+        // Exit 1: some records were left out (reported in the output); the file holds the rest.
+        if ((code === 0 || code === 1) && existsSync(out)) return resolve(true);
+        const reason = tail.trim().split('\n').filter((l) => l.startsWith('dpo-studio:')).pop() ?? tail.trim().split('\n').pop() ?? `exit ${code}`;
+        void vscode.window.showErrorMessage(`Scoring failed: ${reason.replace(/^dpo-studio: /, '')}`, 'Show Output').then((choice) => choice && output.show());
+        resolve(false);
+      });
+    }),
+  );
+}
+
+const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+async function pickRun(target: ReviewTarget): Promise<{ run: ScoredRun; checkpoints: string[] } | undefined> {
+  const runs = reviewableRuns();
+  if (target.run) return runs.find((r) => r.run.dir === target.run);
+  if (runs.length === 0) {
+    void vscode.window.showInformationMessage('No trained DPO run in this workspace yet: run "DPO: Train" first, then review its data with the model.');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    runs.map((r) => ({ label: runLabel(r.run.dir, roots()), description: `${r.run.config.dpo.loss_type}, beta ${r.run.config.dpo.beta}`, detail: `${r.run.config.model.name} · ${r.checkpoints.join(', ')}`, entry: r })),
+    { title: 'Review with Model: which run', placeHolder: 'The trained run whose model scores the records' },
+  );
+  return picked?.entry;
+}
+
+export function registerReviewCommand(provider: PairEditorProvider, extensionUri: vscode.Uri, output: vscode.OutputChannel): vscode.Disposable {
+  return vscode.commands.registerCommand(REVIEW_COMMAND, async (given?: unknown, targetArg?: unknown) => {
+    const target: ReviewTarget = targetArg && typeof targetArg === 'object' ? (targetArg as ReviewTarget) : {};
+    const uri = datasetUri(given instanceof vscode.Uri ? given : undefined, provider);
+    if (!uri || uri.scheme !== 'file') {
+      void vscode.window.showInformationMessage('Open a .jsonl or .json dataset in the pair editor first, then run "DPO: Review with Model".');
+      return;
+    }
+    const chosen = await pickRun(target);
+    if (!chosen) return;
+    let checkpoint = target.checkpoint;
+    if (!checkpoint || !chosen.checkpoints.includes(checkpoint)) {
+      const picked = await vscode.window.showQuickPick(
+        chosen.checkpoints.map((c) => ({ label: c, description: c === 'final' ? 'the trained model at the end of the run' : '' })),
+        { title: 'Review with Model: which checkpoint', placeHolder: 'The weights to score the records with' },
+      );
+      if (!picked) return;
+      checkpoint = picked.label;
+    }
+    const file = uri.fsPath;
+    const path = scoresPath(chosen.run.dir, checkpoint, file);
+    let scores: ScoresFile | undefined;
+    if (existsSync(path)) {
+      scores = readScoresFile(path);
+      if (scores.header.data_sha256 !== sha256(file) && vscode.workspace.isTrusted) {
+        const again = await vscode.window.showInformationMessage(
+          `${vscode.workspace.asRelativePath(uri)} changed since ${checkpoint} scored it: changed records show as stale.`,
+          'Score Again',
+          'Use These Scores',
+        );
+        if (again === 'Score Again') scores = undefined;
+        else if (again === undefined) return;
+      }
+    }
+    if (!scores) {
+      if (!vscode.workspace.isTrusted) {
+        const choice = await vscode.window.showWarningMessage('Scoring runs the trained model, so it needs a trusted workspace.', 'Manage Workspace Trust');
+        if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
+        return;
+      }
+      const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+      if (document?.isDirty) await document.save();
+      if (!(await runScore(extensionUri, output, chosen.run, checkpoint, file, path))) return;
+      scores = readScoresFile(path);
+    }
+    const order = target.order && REVIEW_ORDERS.includes(target.order) ? target.order : 'disagrees';
+    if (!provider.sessionFor(uri)) await provider.openAt(uri, target.index ?? 0);
+    const session = provider.sessionFor(uri);
+    if (!session) return;
+    session.startReview(scores, `${runLabel(chosen.run.dir, roots())} · ${checkpoint}`, order, target.index);
+  });
+}
