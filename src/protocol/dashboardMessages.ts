@@ -81,7 +81,34 @@ export interface FocusMessage {
   run: string;
 }
 
-export type HostToDashboard = RunsMessage | RunInfoMessage | RunDataMessage | FocusMessage;
+/** One scored dataset of a run, as "Pairs to review" shows it. */
+export interface ReviewDatasetView {
+  /** The file, relative to the workspace. */
+  label: string;
+  pairs: number;
+  agreeing: number;
+  candidates: number;
+  histogram: { edges: number[]; counts: number[] };
+  /** The pairs the model disagrees with most: record index, line, margin, the start of the prompt. */
+  top: Array<{ index: number; line: number; margin: number; prompt: string }>;
+  /** Opens in the pair editor (JSON Lines and JSON files). */
+  openable: boolean;
+  /** The file changed since it was scored. */
+  changed: boolean;
+}
+
+/** A run's review with its model (`runReview` on the host): absent checkpoint when nothing was scored yet. */
+export interface ReviewDataMessage {
+  type: 'reviewData';
+  run: string;
+  checkpoint: string | null;
+  datasets: ReviewDatasetView[];
+  /** The run has weights to score with and the workspace is trusted. */
+  canScore: boolean;
+  scoring: boolean;
+}
+
+export type HostToDashboard = RunsMessage | RunInfoMessage | RunDataMessage | FocusMessage | ReviewDataMessage;
 
 // ---- webview → host ----
 
@@ -107,7 +134,21 @@ export interface SavePngMessage {
   dataUrl: string;
 }
 
-export type DashboardToHost = ReadyMessage | LoadMessage | RunActionMessage | SavePngMessage;
+/** Ask for a run's review (`reviewData`), or score its data with its model now (`score`). */
+export interface ReviewRequestMessage {
+  type: 'reviewData' | 'score';
+  run: string;
+}
+
+/** Open a record of the review: which dataset (its place in the last `reviewData` of the run) and record. */
+export interface OpenReviewMessage {
+  type: 'openReview';
+  run: string;
+  dataset: number;
+  index: number;
+}
+
+export type DashboardToHost = ReadyMessage | LoadMessage | RunActionMessage | SavePngMessage | ReviewRequestMessage | OpenReviewMessage;
 
 // ---- the host's check ----
 
@@ -154,6 +195,15 @@ export function parseDashboardMessage(raw: unknown): DashboardMessageCheck {
         return fail(`load: runs must be a list of at most ${MAX_LOADED_RUNS} run keys`);
       return { ok: true, message: { type: 'load', runs: [...new Set(raw.runs as string[])] } };
     }
+    case 'openReview': {
+      const extra = onlyKeys(raw, ['type', 'run', 'dataset', 'index']);
+      if (extra) return fail(extra);
+      if (!runKey(raw.run)) return fail('openReview: run must be a run key');
+      if (!Number.isSafeInteger(raw.dataset) || (raw.dataset as number) < 0 || !Number.isSafeInteger(raw.index) || (raw.index as number) < 0) return fail('openReview: dataset and index must be whole numbers');
+      return { ok: true, message: { type: 'openReview', run: raw.run, dataset: raw.dataset as number, index: raw.index as number } };
+    }
+    case 'reviewData':
+    case 'score':
     case 'stop':
     case 'resume':
     case 'exportCsv':

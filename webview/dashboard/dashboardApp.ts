@@ -7,6 +7,7 @@ import { RunHeader, RunList, type RunAction } from './header.ts';
 import { HostBridge } from './hostBridge.ts';
 import { UpdateTimings } from './perf.ts';
 import { RunData } from './runStore.ts';
+import { ReviewPanel } from './reviewPanel.ts';
 import { readTheme, watchTheme, type Theme } from './theme.ts';
 
 /** What VS Code keeps for the page while it is hidden or the window reloads (setState). */
@@ -43,6 +44,9 @@ export class DashboardApp {
   private frame = 0;
   private refreshFrame = 0;
   private readonly timings = new UpdateTimings();
+  private readonly review: ReviewPanel;
+  /** The focused run and its status when its review was last asked for (asked again when either changes). */
+  private reviewAsked = '';
 
   constructor(root: HTMLElement) {
     this.bridge = new HostBridge((message) => this.receive(message));
@@ -98,7 +102,11 @@ export class DashboardApp {
       h('span', { class: 'hint' }, 'Drag across a chart to zoom, double-click to zoom out.'),
     );
     const grid = h('main', { class: 'charts' }, ...this.charts.map((c) => c.element));
-    root.replaceChildren(this.header.element, controls, h('details', { class: 'runs', open: true }, h('summary', {}, 'Runs'), this.runList.element), this.emptyNote, grid);
+    this.review = new ReviewPanel(
+      (run) => this.bridge.send({ type: 'score', run }),
+      (run, dataset, index) => this.bridge.send({ type: 'openReview', run, dataset, index }),
+    );
+    root.replaceChildren(this.header.element, controls, h('details', { class: 'runs', open: true }, h('summary', {}, 'Runs'), this.runList.element), this.emptyNote, grid, this.review.element);
     root.dataset.state = 'ready';
     this.header.show(undefined);
 
@@ -144,6 +152,9 @@ export class DashboardApp {
           this.state.hostFocus = message.run;
           this.setFocus(message.run);
         }
+        break;
+      case 'reviewData':
+        if (message.run === this.state.focus) this.review.show(message);
         break;
       case 'runData': {
         const run = this.runs.get(message.run);
@@ -240,6 +251,13 @@ export class DashboardApp {
       return i < 0 ? undefined : ['solid', 'dashed', 'dotted', 'dashed', 'dotted'][i % RUN_DASHES.length];
     });
     this.emptyNote.hidden = this.order.length > 0;
+    // A DPO run's review: asked for when the focus moves, and again when the run ends (score_after wrote scores).
+    const asked = focus && (focus.stage ?? 'dpo') === 'dpo' && !focus.external ? `${focus.key}|${focus.status}` : '';
+    if (asked !== this.reviewAsked) {
+      this.reviewAsked = asked;
+      this.review.show(undefined);
+      if (focus && asked) this.bridge.send({ type: 'reviewData', run: focus.key });
+    }
   }
 
   /** Rebuilds each chart's list of lines (cheap; a chart only redraws from scratch when its lines change). */

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
@@ -9,7 +8,7 @@ import { findRuns, runLabel } from '../../core/training/runDiscovery.ts';
 import { openRun, runCheckpoints, type ScoredRun } from '../../core/review/scoredRun.ts';
 import type { PairEditorProvider } from '../pairEditor/pairEditorProvider.ts';
 import { readColumnMapping } from '../settings.ts';
-import { trainerPythonEnv } from '../training/trlEnvironment.ts';
+import { runScoreProcess } from './scoreProcess.ts';
 
 export const REVIEW_COMMAND = 'dpoStudio.reviewWithModel';
 
@@ -21,7 +20,7 @@ export interface ReviewTarget {
   order?: ReviewOrder;
 }
 
-function roots(): string[] {
+export function roots(): string[] {
   return (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
 }
 
@@ -49,43 +48,12 @@ function datasetUri(given: vscode.Uri | undefined, provider: PairEditorProvider)
   return editor && /\.(jsonl|json)$/i.test(editor.document.fileName) ? editor.document.uri : undefined;
 }
 
-/**
- * Runs `dpo-studio score` on one file as its own process (a model does not load in the extension
- * host), with progress and a cancel button. Resolves with whether the scores file was written.
- */
-async function runScore(extensionUri: vscode.Uri, output: vscode.OutputChannel, run: ScoredRun, checkpoint: string, file: string, out: string): Promise<boolean> {
-  const cli = vscode.Uri.joinPath(extensionUri, 'dist', 'cli.cjs').fsPath;
+/** `dpo-studio score` on one file of the workspace, into the run's scores folder. */
+function scoreFile(extensionUri: vscode.Uri, output: vscode.OutputChannel, run: ScoredRun, checkpoint: string, file: string, out: string): Promise<boolean> {
   const columns = readColumnMapping(vscode.Uri.file(file));
-  const args = [cli, 'score', '--run', run.dir, '--checkpoint', checkpoint, '--data', file, '--out', out, ...(columns ? ['--columns', describeMapping(columns)] : [])];
+  const args = ['--run', run.dir, '--checkpoint', checkpoint, '--data', file, '--out', out, ...(columns ? ['--columns', describeMapping(columns)] : [])];
   const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file))?.uri.fsPath ?? roots()[0];
-  output.appendLine(`\n[${new Date().toLocaleTimeString()}] node dist/cli.cjs ${args.slice(1).join(' ')}`);
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Scoring ${vscode.workspace.asRelativePath(file)} with ${checkpoint}`, cancellable: true }, (progress, token) =>
-    new Promise<boolean>((resolve) => {
-      const child = spawn(process.execPath, args, { cwd: folder, env: { ...process.env, ...trainerPythonEnv(folder ? vscode.Uri.file(folder) : undefined), ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let tail = '';
-      const take = (chunk: string) => {
-        output.append(chunk);
-        tail = (tail + chunk).slice(-4000);
-        const match = /(\d+)\/(\d+) sequences/.exec(chunk);
-        if (match) progress.report({ message: `${match[1]}/${match[2]}` });
-      };
-      child.stdout.setEncoding('utf8').on('data', take);
-      child.stderr.setEncoding('utf8').on('data', take);
-      token.onCancellationRequested(() => child.kill('SIGTERM'));
-      child.on('error', (error) => {
-        void vscode.window.showErrorMessage(`Could not start the scorer: ${error.message}`);
-        resolve(false);
-      });
-      child.on('close', (code) => {
-        if (token.isCancellationRequested) return resolve(false);
-        // Exit 1: some records were left out (reported in the output); the file holds the rest.
-        if ((code === 0 || code === 1) && existsSync(out)) return resolve(true);
-        const reason = tail.trim().split('\n').filter((l) => l.startsWith('dpo-studio:')).pop() ?? tail.trim().split('\n').pop() ?? `exit ${code}`;
-        void vscode.window.showErrorMessage(`Scoring failed: ${reason.replace(/^dpo-studio: /, '')}`, 'Show Output').then((choice) => choice && output.show());
-        resolve(false);
-      });
-    }),
-  );
+  return runScoreProcess(extensionUri, output, args, `Scoring ${vscode.workspace.asRelativePath(file)} with ${checkpoint}`, folder, (code) => (code === 0 || code === 1) && existsSync(out));
 }
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -146,7 +114,7 @@ export function registerReviewCommand(provider: PairEditorProvider, extensionUri
       }
       const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
       if (document?.isDirty) await document.save();
-      if (!(await runScore(extensionUri, output, chosen.run, checkpoint, file, path))) return;
+      if (!(await scoreFile(extensionUri, output, chosen.run, checkpoint, file, path))) return;
       scores = readScoresFile(path);
     }
     const order = target.order && REVIEW_ORDERS.includes(target.order) ? target.order : 'disagrees';

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
@@ -5,6 +7,11 @@ import { metricsCsv } from '../../core/training/metricsCsv.ts';
 import { parseDashboardMessage, pngBytes, type DashboardToHost, type HostToDashboard, type TableChunk } from '../../protocol/dashboardMessages.ts';
 import type { MetricTable } from '../../core/training/metricTable.ts';
 import { webviewPageHtml } from '../webviewPage.ts';
+import { runReview, type RunReview } from '../../core/review/runReview.ts';
+import { runCheckpoints } from '../../core/review/scoredRun.ts';
+import { REVIEW_COMMAND } from '../review/reviewCommand.ts';
+import { runScoreProcess } from '../review/scoreProcess.ts';
+import { readLintOptions } from '../settings.ts';
 import type { RunRegistry } from './runRegistry.ts';
 
 export const DASHBOARD_VIEW_TYPE = 'dpoStudio.trainingDashboard';
@@ -22,6 +29,8 @@ export interface DashboardServices {
   stop(key: string): void;
   resume(key: string): Promise<void>;
   log(line: string): void;
+  /** Where a scoring's output goes. */
+  output: vscode.OutputChannel;
 }
 
 /** What the webview holds of a run: rows [0, length) of each table at that table version. */
@@ -49,6 +58,9 @@ export class TrainingDashboard implements vscode.Disposable {
   private discoverTimer: ReturnType<typeof setTimeout> | undefined;
   private lastDiscover = 0;
   private focus: string | undefined;
+  /** The review last sent per run: what `openReview` indices refer to. */
+  private readonly reviews = new Map<string, RunReview>();
+  private readonly scoring = new Set<string>();
 
   constructor(private readonly services: DashboardServices) {
     const { registry } = services;
@@ -258,6 +270,14 @@ export class TrainingDashboard implements vscode.Disposable {
       case 'savePng':
         await this.savePng(message.chart, message.dataUrl);
         return;
+      case 'openReview': {
+        // The webview names a dataset by its place in what the host sent; the path is the host's own.
+        const review = this.reviews.get(message.run);
+        const dataset = review?.datasets[message.dataset];
+        if (!review || !dataset) return;
+        await vscode.commands.executeCommand(REVIEW_COMMAND, vscode.Uri.file(dataset.dataFile), { run: message.run, checkpoint: review.checkpoint, index: message.index, order: 'disagrees' });
+        return;
+      }
     }
     // Everything else names one run: it must be one the host knows, and the host acts on its own record of it.
     const info = registry.info(message.run);
@@ -266,6 +286,12 @@ export class TrainingDashboard implements vscode.Disposable {
       return;
     }
     switch (message.type) {
+      case 'reviewData':
+        this.sendReview(info.key);
+        return;
+      case 'score':
+        await this.scoreRun(info.key);
+        return;
       case 'stop':
         if (info.canStop) this.services.stop(info.key);
         return;
@@ -288,6 +314,54 @@ export class TrainingDashboard implements vscode.Disposable {
         void vscode.window.showInformationMessage(`Wrote ${vscode.workspace.asRelativePath(target)} (${series.train.length} training and ${series.eval.length} eval rows).`);
         return;
       }
+    }
+  }
+
+  /** "Pairs to review" of a run: what its model's scores say, and whether it can score now. */
+  private sendReview(key: string): void {
+    let review: RunReview | undefined;
+    try {
+      review = runReview(key, { top: 20, lint: readLintOptions(vscode.Uri.file(key)), sha256: (file) => createHash('sha256').update(readFileSync(file)).digest('hex') });
+    } catch (error) {
+      this.services.log(`dashboard: reading the scores of ${key} failed: ${(error as Error).message}`);
+    }
+    if (review) this.reviews.set(key, review);
+    else this.reviews.delete(key);
+    const canScore = vscode.workspace.isTrusted && runCheckpoints(key).length > 0 && existsSync(join(key, 'run.json'));
+    this.post({
+      type: 'reviewData',
+      run: key,
+      checkpoint: review?.checkpoint ?? null,
+      canScore,
+      scoring: this.scoring.has(key),
+      datasets: (review?.datasets ?? []).map((d) => ({
+        label: vscode.workspace.asRelativePath(d.dataFile),
+        pairs: d.summary.pairs,
+        agreeing: d.summary.agreeing,
+        candidates: d.candidates,
+        histogram: d.summary.histogram,
+        top: d.summary.top.map((t) => ({ ...t, prompt: d.prompts[t.index] ?? '' })),
+        openable: /\.(jsonl|json)$/i.test(d.dataFile),
+        changed: d.changed,
+      })),
+    });
+  }
+
+  /** Scores the run's own data with its newest weights (`dpo-studio score --run`), then shows the review. */
+  private async scoreRun(key: string): Promise<void> {
+    if (this.scoring.has(key)) return;
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage('Scoring runs the trained model, so it needs a trusted workspace.');
+      return;
+    }
+    this.scoring.add(key);
+    this.sendReview(key);
+    try {
+      const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(key))?.uri.fsPath ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+      await runScoreProcess(this.services.extensionUri, this.services.output, ['--run', key], `Scoring the data of ${vscode.workspace.asRelativePath(key)} with its model`, folder, (code) => code === 0 || code === 1);
+    } finally {
+      this.scoring.delete(key);
+      this.sendReview(key);
     }
   }
 

@@ -30,6 +30,7 @@ export function registerTraining(context: vscode.ExtensionContext): vscode.Dispo
     stop: (key) => sessions.stop(key),
     resume: async (key) => commands?.resume(key),
     log: (line) => log.appendLine(line),
+    output: log,
   });
   commands = new TrainCommands({ context, sessions, registry, dashboard });
   return vscode.Disposable.from(

@@ -120,7 +120,7 @@ export async function scoreDataset(options: ScoreDatasetOptions): Promise<ScoreO
   const progress = (done: number, total: number) => {
     if (Date.now() - lastShown < 1000 && done < total) return;
     lastShown = Date.now();
-    log(`scoring ${options.data}: ${done}/${total} sequences pairs`);
+    log(`scoring ${options.data}: ${done}/${total} pairs`);
   };
   const pairsOut = await engine.score(pairPart, withReference && !cached, progress);
   const candidatesOut = candidatePairs.length ? await engine.score(candidatePairs, withReference, progress) : undefined;
