@@ -22,6 +22,16 @@ describe('dashboard messages (host-side check)', () => {
     assert.deepEqual(accepted({ type: 'load', runs: ['/w/outputs/a', '/w/outputs/a', '/w/outputs/b'] }), { type: 'load', runs: ['/w/outputs/a', '/w/outputs/b'] });
     for (const type of ['stop', 'resume', 'exportCsv', 'openOutput']) accepted({ type, run: '/w/outputs/a' });
     accepted({ type: 'savePng', chart: 'learning-rate', dataUrl: PNG });
+    for (const type of ['reviewData', 'score']) accepted({ type, run: '/w/outputs/a' });
+    assert.deepEqual(accepted({ type: 'openReview', run: '/w/outputs/a', dataset: 0, index: 17 }), { type: 'openReview', run: '/w/outputs/a', dataset: 0, index: 17 });
+  });
+
+  it('a record of the review is named by place, never by path', () => {
+    assert.match(refused({ type: 'openReview', run: '/w/outputs/a', dataset: 0, index: 3, file: '/etc/passwd' }), /unexpected field "file"/);
+    assert.match(refused({ type: 'openReview', run: '/w/outputs/a', dataset: '../x', index: 3 }), /whole numbers/);
+    assert.match(refused({ type: 'openReview', run: '/w/outputs/a', dataset: 0, index: -1 }), /whole numbers/);
+    assert.match(refused({ type: 'openReview', run: '/w/outputs/a', dataset: 0, index: 1.5 }), /whole numbers/);
+    assert.match(refused({ type: 'score', run: '/w/outputs/a', checkpoint: 'final' }), /unexpected field "checkpoint"/);
   });
 
   it('refuses anything else, saying why', () => {

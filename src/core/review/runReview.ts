@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { DEFAULT_LINT_OPTIONS, type LintOptions } from '../dataset/lintRules.ts';
 import { analyzeRecord } from '../dataset/recordAnalysis.ts';
 import { checkpointStep, RUN_LAYOUT } from '../training/engineContract.ts';
 import { reviewSummary, type ReviewSummary } from './reviewOrder.ts';
-import { readScoresFile, SCORES_DIR } from './scoresFile.ts';
+import { readScoresFile, SCORES_DIR, scoresPath, type ScoresHeader } from './scoresFile.ts';
 
 /**
  * What the dashboard's "Pairs to review" shows of a run: the scores of its final model (else of
@@ -31,6 +31,31 @@ export interface RunReview {
 
 const PROMPT_PREVIEW = 140;
 
+/**
+ * The dataset file a scores file is of: the file it read, else (a run folder copied from another
+ * machine, where that path does not exist) the data as the config named it, under a workspace root.
+ */
+export function scoredDataFile(header: ScoresHeader, roots: readonly string[]): string | undefined {
+  const candidates = [...header.files.slice(0, 1), ...(isAbsolute(header.data) ? [] : roots.map((root) => resolve(root, header.data)))];
+  return candidates.find((file) => existsSync(file));
+}
+
+/** The scores a checkpoint of a run has of `file`: under its own name, else any scores file whose data is that file. */
+export function findScores(runDir: string, checkpoint: string, file: string, roots: readonly string[]): string | undefined {
+  const own = scoresPath(runDir, checkpoint, file);
+  if (existsSync(own)) return own;
+  const dir = join(runDir, SCORES_DIR, checkpoint);
+  if (!existsSync(dir)) return undefined;
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.jsonl'))) {
+    try {
+      if (scoredDataFile(readScoresFile(join(dir, name)).header, roots) === file) return join(dir, name);
+    } catch {
+      // Not a scores file, or a torn one: not these scores.
+    }
+  }
+  return undefined;
+}
+
 /** The checkpoint whose scores a run's review shows: final, else the highest step scored. */
 export function reviewedCheckpoint(runDir: string): string | undefined {
   const dir = join(runDir, SCORES_DIR);
@@ -56,7 +81,7 @@ function promptPreviews(file: string, indices: readonly number[], options: LintO
   return out;
 }
 
-export function runReview(runDir: string, options: { top?: number; lint?: LintOptions; sha256?: (file: string) => string } = {}): RunReview | undefined {
+export function runReview(runDir: string, options: { top?: number; lint?: LintOptions; sha256?: (file: string) => string; roots?: readonly string[] } = {}): RunReview | undefined {
   const checkpoint = reviewedCheckpoint(runDir);
   if (!checkpoint) return undefined;
   const dir = join(runDir, SCORES_DIR, checkpoint);
@@ -68,7 +93,7 @@ export function runReview(runDir: string, options: { top?: number; lint?: LintOp
     } catch {
       continue;
     }
-    const dataFile = scores.header.files[0] ?? basename(name);
+    const dataFile = scoredDataFile(scores.header, options.roots ?? []) ?? scores.header.files[0] ?? basename(name);
     const summary = reviewSummary(scores.records, options.top ?? 20);
     const byIndex = new Map(scores.records.map((r) => [r.index, r.line]));
     const prompts = promptPreviews(dataFile, summary.top.map((t) => byIndex.get(t.index)! - 1), options.lint ?? DEFAULT_LINT_OPTIONS);

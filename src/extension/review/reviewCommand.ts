@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { describeMapping } from '../../core/dataset/columnMapping.ts';
 import { REVIEW_ORDERS, type ReviewOrder } from '../../core/review/reviewOrder.ts';
 import { readScoresFile, scoresPath, type ScoresFile } from '../../core/review/scoresFile.ts';
+import { findScores } from '../../core/review/runReview.ts';
 import { findRuns, runLabel } from '../../core/training/runDiscovery.ts';
 import { openRun, runCheckpoints, type ScoredRun } from '../../core/review/scoredRun.ts';
 import type { PairEditorProvider } from '../pairEditor/pairEditorProvider.ts';
@@ -92,9 +93,10 @@ export function registerReviewCommand(provider: PairEditorProvider, extensionUri
       checkpoint = picked.label;
     }
     const file = uri.fsPath;
-    const path = scoresPath(chosen.run.dir, checkpoint, file);
+    const found = findScores(chosen.run.dir, checkpoint, file, roots());
+    const path = found ?? scoresPath(chosen.run.dir, checkpoint, file);
     let scores: ScoresFile | undefined;
-    if (existsSync(path)) {
+    if (found) {
       scores = readScoresFile(path);
       if (scores.header.data_sha256 !== sha256(file) && vscode.workspace.isTrusted) {
         const again = await vscode.window.showInformationMessage(
@@ -114,8 +116,9 @@ export function registerReviewCommand(provider: PairEditorProvider, extensionUri
       }
       const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
       if (document?.isDirty) await document.save();
-      if (!(await scoreFile(extensionUri, output, chosen.run, checkpoint, file, path))) return;
-      scores = readScoresFile(path);
+      const out = scoresPath(chosen.run.dir, checkpoint, file);
+      if (!(await scoreFile(extensionUri, output, chosen.run, checkpoint, file, out))) return;
+      scores = readScoresFile(out);
     }
     const order = target.order && REVIEW_ORDERS.includes(target.order) ? target.order : 'disagrees';
     if (!provider.sessionFor(uri)) await provider.openAt(uri, target.index ?? 0);

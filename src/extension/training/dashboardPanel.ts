@@ -321,7 +321,7 @@ export class TrainingDashboard implements vscode.Disposable {
   private sendReview(key: string): void {
     let review: RunReview | undefined;
     try {
-      review = runReview(key, { top: 20, lint: readLintOptions(vscode.Uri.file(key)), sha256: (file) => createHash('sha256').update(readFileSync(file)).digest('hex') });
+      review = runReview(key, { top: 20, roots: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath), lint: readLintOptions(vscode.Uri.file(key)), sha256: (file) => createHash('sha256').update(readFileSync(file)).digest('hex') });
     } catch (error) {
       this.services.log(`dashboard: reading the scores of ${key} failed: ${(error as Error).message}`);
     }
