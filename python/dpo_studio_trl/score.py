@@ -85,14 +85,16 @@ def score(spec_path: str) -> int:
         positions = order[start : start + batch_size]
         batch = [records[i] for i in positions]
         chosen, rejected = answer_logps(policy, batch, pad_id, device)
+        ref_chosen: list[float | None] = [None] * len(batch)
+        ref_rejected: list[float | None] = [None] * len(batch)
         if with_reference:
             if reference_model is not None:
-                ref_chosen, ref_rejected = answer_logps(reference_model, batch, pad_id, device)
+                ref_chosen[:], ref_rejected[:] = answer_logps(reference_model, batch, pad_id, device)
             else:
                 with policy.disable_adapter():
-                    ref_chosen, ref_rejected = answer_logps(policy, batch, pad_id, device)
+                    ref_chosen[:], ref_rejected[:] = answer_logps(policy, batch, pad_id, device)
         for j, i in enumerate(positions):
-            results[i] = [chosen[j], rejected[j], ref_chosen[j] if with_reference else None, ref_rejected[j] if with_reference else None]
+            results[i] = [chosen[j], rejected[j], ref_chosen[j], ref_rejected[j]]
         done += len(positions)
         print(f"scored {done}/{len(records)} pairs", file=sys.stderr, flush=True)
     with open(spec["out"], "w", encoding="utf-8") as handle:

@@ -158,4 +158,31 @@ describe('the trained model reviews the labels', () => {
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /is not a training run's output folder/);
   });
+
+  it('full fine-tuning and a reference-free loss: the trained model itself, and the length-normalised policy margin', async () => {
+    const full = join(ws.dir, 'full');
+    const fullConfig = writeConfig(join(ws.dir, 'full.yaml'), { model: { name: model }, data: { train_path: evalData }, lora: {}, training: { output_dir: full, max_steps: 2, batch_size: 4 } });
+    assert.equal((await train(['--config', fullConfig])).code, 0);
+    const out = join(ws.dir, 'full.scores.jsonl');
+    const result = await cli(scoreCommand, ['--run', full, '--checkpoint', '2', '--data', evalData, '--out', out, '--backend', 'wasm']);
+    assert.equal(result.code, 0, result.stderr);
+    const logps = join(ws.dir, 'full.logps.jsonl');
+    assert.equal((await cli(logpsCommand, ['--model', join(full, 'checkpoint-2'), '--data', evalData, '--out', logps, '--backend', 'wasm', '--max-length', '64', '--max-prompt-length', '32'])).code, 0);
+    const expected = readFileSync(logps, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { chosen_logps: number });
+    const scores = readScoresFile(out);
+    assert.equal(scores.header.checkpoint, 'checkpoint-2');
+    (scores.records as PairScore[]).forEach((s, i) => assert.ok(Math.abs(s.chosen_logps - expected[i]!.chosen_logps) < 1e-5));
+
+    const simpo = join(ws.dir, 'simpo');
+    const simpoConfig = writeConfig(join(ws.dir, 'simpo.yaml'), { model: { name: model }, data: { train_path: evalData }, dpo: { loss_type: 'simpo', beta: 2 }, training: { output_dir: simpo, max_steps: 2, batch_size: 4 } });
+    assert.equal((await train(['--config', simpoConfig])).code, 0);
+    const simpoOut = join(ws.dir, 'simpo.scores.jsonl');
+    assert.equal((await cli(scoreCommand, ['--run', simpo, '--data', evalData, '--out', simpoOut, '--backend', 'wasm'])).code, 0);
+    const simpoScores = readScoresFile(simpoOut);
+    assert.match(simpoScores.header.reference, /reference-free/);
+    for (const s of simpoScores.records as PairScore[]) {
+      assert.equal(s.ref_chosen_logps, undefined);
+      assert.ok(Math.abs(s.chosen_reward - (2 * s.chosen_logps) / s.chosen_tokens) < 1e-9);
+    }
+  });
 });

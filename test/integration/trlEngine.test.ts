@@ -8,6 +8,8 @@ import type { TrainerEvent, TrainerMetricsEvent, TrainerStartEvent } from '../..
 import { initModel } from '../../src/trainer/model/initModel.ts';
 import { colorTask, metricsEvents, nanScenario, spawnTrain, tinyModel, train, workspace, writeConfig, writeJsonl } from './trainFixtures.ts';
 import { requireTrl } from './trlFixtures.ts';
+import { scoreCommand } from '../../src/cli/scoreCommand.ts';
+import { readScoresFile, type PairScore } from '../../src/core/review/scoresFile.ts';
 
 // The TRL engine for real: pip-installed torch/TRL/PEFT (dpo-studio setup trl), real ranks,
 // real signals. The tfjs engine is the other side of every equivalence.
@@ -219,6 +221,36 @@ describe('TRL engine', () => {
         assert.ok(!existsSync(outputDir), `nothing written: ${outputDir} ${existsSync(outputDir) ? readdirSync(outputDir).join(', ') : ''}`);
       });
     }
+  });
+
+  it('scores a run as the tfjs engine does (within 1e-4), and a TRL run ends by scoring its eval data', async (t) => {
+    if (!requireTrl(t)) return;
+    const flipped = colorTask(16).map((r, i) => (i === 3 ? { ...r, chosen: r.rejected, rejected: r.chosen } : r));
+    const noisy = writeJsonl(join(ws.dir, 'noisy.jsonl'), flipped);
+    const evalData = writeJsonl(join(ws.dir, 'review-eval.jsonl'), colorTask(8, 100));
+    const run = await train(['--config', config('review-trl', { data: { train_path: noisy, eval_path: evalData }, training: { max_steps: 4, batch_size: 4, logging_steps: 1, seed: 5, learning_rate: 5e-3 } })]);
+    assert.equal(run.code, 0, run.stderr);
+    const runDir = join(ws.dir, 'review-trl');
+    const after = readdirSync(join(runDir, 'scores', 'final'));
+    assert.equal(after.length, 1, `review.score_after (eval) wrote ${after.join(', ')}`);
+    const afterScores = readScoresFile(join(runDir, 'scores', 'final', after[0]!));
+    assert.equal(afterScores.header.engine, 'trl');
+    assert.equal(afterScores.header.pairs, 8);
+    const score = async (engine: 'tfjs' | 'trl') => {
+      const out = join(ws.dir, `review-${engine}.scores.jsonl`);
+      let stderr = '';
+      const code = await scoreCommand(['--run', runDir, '--data', noisy, '--out', out, '--engine', engine, '--backend', 'wasm'], { out: { write: () => true }, err: { write: (text: string) => (stderr += text) } });
+      assert.equal(code, 0, stderr);
+      return readScoresFile(out).records as PairScore[];
+    };
+    const trl = await score('trl');
+    const tfjs = await score('tfjs');
+    assert.equal(trl.length, 16);
+    trl.forEach((a, i) => {
+      const b = tfjs[i]!;
+      for (const key of ['chosen_logps', 'rejected_logps', 'ref_chosen_logps', 'ref_rejected_logps', 'margin'] as const) assert.ok(Math.abs(a[key]! - b[key]!) < 1e-4, `record ${i} ${key}: trl ${a[key]} vs tfjs ${b[key]}`);
+      assert.equal(a.agrees, b.agrees);
+    });
   });
 });
 
