@@ -15,7 +15,7 @@ export interface Layout {
 }
 
 const ACTION_ROWS: Command[][] = [
-  ['chooseLeft', 'chooseRight', 'tie', 'swap', 'toggleRankMode', 'undoPick', 'clearLabel'],
+  ['chooseLeft', 'chooseRight', 'tie', 'swap', 'acceptSuggestion', 'toggleRankMode', 'undoPick', 'clearLabel'],
   ['previous', 'next', 'skip', 'nextUnlabeled', 'search', 'goTo', 'edit', 'note', 'help'],
 ];
 

@@ -93,22 +93,16 @@ export function registerReviewCommand(provider: PairEditorProvider, extensionUri
       checkpoint = picked.label;
     }
     const file = uri.fsPath;
-    const found = findScores(chosen.run.dir, checkpoint, file, roots());
-    const path = found ?? scoresPath(chosen.run.dir, checkpoint, file);
-    let scores: ScoresFile | undefined;
-    if (found) {
-      scores = readScoresFile(path);
-      if (scores.header.data_sha256 !== sha256(file) && vscode.workspace.isTrusted) {
-        const again = await vscode.window.showInformationMessage(
-          `${vscode.workspace.asRelativePath(uri)} changed since ${checkpoint} scored it: changed records show as stale.`,
-          'Score Again',
-          'Use These Scores',
-        );
-        if (again === 'Score Again') scores = undefined;
-        else if (again === undefined) return;
-      }
-    }
-    if (!scores) {
+    const run = chosen.run;
+    const chosenCheckpoint = checkpoint;
+    const label = `${runLabel(run.dir, roots())} · ${checkpoint}`;
+    const show = async (scores: ScoresFile, at: number | undefined) => {
+      const order = target.order && REVIEW_ORDERS.includes(target.order) ? target.order : 'disagrees';
+      if (!provider.sessionFor(uri)) await provider.openAt(uri, at ?? 0);
+      provider.sessionFor(uri)?.startReview(scores, label, order, at);
+    };
+    /** Scores the file as it is on disk now (saving the editor's changes first), then shows the review. */
+    const scoreAndShow = async (at: number | undefined) => {
       if (!vscode.workspace.isTrusted) {
         const choice = await vscode.window.showWarningMessage('Scoring runs the trained model, so it needs a trusted workspace.', 'Manage Workspace Trust');
         if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
@@ -116,14 +110,19 @@ export function registerReviewCommand(provider: PairEditorProvider, extensionUri
       }
       const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
       if (document?.isDirty) await document.save();
-      const out = scoresPath(chosen.run.dir, checkpoint, file);
-      if (!(await scoreFile(extensionUri, output, chosen.run, checkpoint, file, out))) return;
-      scores = readScoresFile(out);
+      const out = scoresPath(run.dir, chosenCheckpoint, file);
+      if (await scoreFile(extensionUri, output, run, chosenCheckpoint, file, out)) await show(readScoresFile(out), at);
+    };
+    const found = findScores(run.dir, checkpoint, file, roots());
+    if (!found) return scoreAndShow(target.index);
+    const scores = readScoresFile(found);
+    await show(scores, target.index);
+    // Scores of an older version of the file still hold for every record that did not change
+    // (the others show as stale): shown at once, with the offer to score again.
+    if (scores.header.data_sha256 !== sha256(file) && vscode.workspace.isTrusted) {
+      void vscode.window.showInformationMessage(`${vscode.workspace.asRelativePath(uri)} changed since ${checkpoint} scored it: changed records show as stale.`, 'Score Again').then((choice) => {
+        if (choice) void scoreAndShow(undefined);
+      });
     }
-    const order = target.order && REVIEW_ORDERS.includes(target.order) ? target.order : 'disagrees';
-    if (!provider.sessionFor(uri)) await provider.openAt(uri, target.index ?? 0);
-    const session = provider.sessionFor(uri);
-    if (!session) return;
-    session.startReview(scores, `${runLabel(chosen.run.dir, roots())} · ${checkpoint}`, order, target.index);
   });
 }
