@@ -79,7 +79,8 @@ def score(spec_path: str) -> int:
     batch_size = max(1, int(spec["batch_size"]))
     order = sorted(range(len(records)), key=lambda i: (_sizes(records[i]), i))
     results: list[list[float | None]] = [[None, None, None, None] for _ in records]
-    with_reference = bool(spec["with_reference"]) and reference != "none"
+    # Which records need the reference (the others' is cached on the TypeScript side).
+    mask = [bool(m) and reference != "none" for m in spec["reference_mask"]]
     done = 0
     for start in range(0, len(order), batch_size):
         positions = order[start : start + batch_size]
@@ -87,12 +88,17 @@ def score(spec_path: str) -> int:
         chosen, rejected = answer_logps(policy, batch, pad_id, device)
         ref_chosen: list[float | None] = [None] * len(batch)
         ref_rejected: list[float | None] = [None] * len(batch)
-        if with_reference:
+        needed = [j for j, i in enumerate(positions) if mask[i]]
+        if needed:
+            sub = [batch[j] for j in needed]
             if reference_model is not None:
-                ref_chosen[:], ref_rejected[:] = answer_logps(reference_model, batch, pad_id, device)
+                sub_chosen, sub_rejected = answer_logps(reference_model, sub, pad_id, device)
             else:
                 with policy.disable_adapter():
-                    ref_chosen[:], ref_rejected[:] = answer_logps(policy, batch, pad_id, device)
+                    sub_chosen, sub_rejected = answer_logps(policy, sub, pad_id, device)
+            for k, j in enumerate(needed):
+                ref_chosen[j] = sub_chosen[k]
+                ref_rejected[j] = sub_rejected[k]
         for j, i in enumerate(positions):
             results[i] = [chosen[j], rejected[j], ref_chosen[j], ref_rejected[j]]
         done += len(positions)

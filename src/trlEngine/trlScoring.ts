@@ -24,8 +24,8 @@ export async function trlScoringEngine(run: ScoredRun, checkpoint: ScoredCheckpo
     name: 'trl',
     reference: referenceDir === undefined ? 'none: the loss is reference-free' : adapterOff ? `${run.modelPath} (the policy with its LoRA adapter switched off, PEFT's disable_adapter)` : referenceDir,
     referenceDir,
-    async score(pairs, withReference, onProgress) {
-      if (pairs.length === 0) return { policy: { chosen: [], rejected: [] }, ...(withReference && referenceKind !== 'none' ? { reference: { chosen: [], rejected: [] } } : {}) };
+    async score(pairs, wanted, onProgress) {
+      if (pairs.length === 0) return { policy: { chosen: [], rejected: [] }, reference: { chosen: [], rejected: [] } };
       const workRoot = join(run.dir, SCORES_DIR);
       makeDirs(workRoot);
       const work = mkdtempSync(join(workRoot, '.trl-'));
@@ -40,7 +40,7 @@ export async function trlScoringEngine(run: ScoredRun, checkpoint: ScoredCheckpo
           reference: referenceKind,
           reference_path: referenceDir ?? null,
           quantization_bits: config.quantization.use_quantization && checkpoint.adapter ? config.quantization.bits : null,
-          with_reference: withReference,
+          reference_mask: pairs.map((_, i) => referenceKind !== 'none' && wanted[i] === true),
           records,
           out,
           pad_token_id: options.padTokenId,
@@ -61,7 +61,7 @@ export async function trlScoringEngine(run: ScoredRun, checkpoint: ScoredCheckpo
         if (code !== 0) throw new Error(`engine trl: scoring failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' ')}`);
         const rows = readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Array<number | null>);
         const column = (k: number) => rows.map((r) => r[k] ?? Number.NaN);
-        return { policy: { chosen: column(0), rejected: column(1) }, ...(withReference && referenceKind !== 'none' ? { reference: { chosen: column(2), rejected: column(3) } } : {}) };
+        return { policy: { chosen: column(0), rejected: column(1) }, reference: { chosen: column(2), rejected: column(3) } };
       } finally {
         rmSync(work, { recursive: true, force: true });
       }

@@ -17,6 +17,14 @@ import { withVSCode, type VSCodeSession } from './harness.ts';
 const TEST_TIMEOUT = 10 * 60_000;
 const FLIPPED = [5, 18, 33, 50];
 const DATA = 'data/noisy.pairs.jsonl';
+/** The next round of iterative DPO: candidates generated for new prompts, to be made into pairs. */
+const CANDIDATES = 'data/next-round.pairs.jsonl';
+const CANDIDATES_TEXT = [
+  { prompt: 'Item 201: answer with blue.', candidates: ['red red red', 'blue blue blue', 'red blue red'] },
+  { prompt: 'Item 202: answer with red.', candidates: ['blue blue blue', 'red red red'] },
+]
+  .map((r) => JSON.stringify(r))
+  .join('\n') + '\n';
 let root = '';
 
 before(async () => {
@@ -61,9 +69,9 @@ async function typeAndEnter(vs: VSCodeSession, title: string, text: string): Pro
   await vs.page.keyboard.press('Enter');
 }
 
-test('DPO: Review with Model sorts the pair editor by disagreement; the suggested swap and Save leave every other line identical; the dashboard lists the pairs to review', { timeout: TEST_TIMEOUT }, async (t) => {
+test('DPO: Review with Model sorts the pair editor by disagreement; the suggested swap and Save leave every other line identical; the dashboard lists the pairs to review; candidates get a suggested best and worst', { timeout: TEST_TIMEOUT }, async (t) => {
   const original = readFileSync(path.join(root, DATA), 'utf8');
-  await withVSCode(t, { copy: { data: path.join(root, 'data'), runs: path.join(root, 'runs') } }, async (vs) => {
+  await withVSCode(t, { copy: { data: path.join(root, 'data'), runs: path.join(root, 'runs') }, files: { [CANDIDATES]: CANDIDATES_TEXT } }, async (vs) => {
     await vs.openFile(DATA);
     await webview(vs).locator('article.record[data-index="0"]').waitFor({ timeout: 60_000 });
 
@@ -138,5 +146,32 @@ test('DPO: Review with Model sorts the pair editor by disagreement; the suggeste
         return false;
       }
     }, { timeoutMs: 60_000 });
+
+    // Candidates: ranked by the model's reward, its best and worst marked as a suggestion until the labeler accepts.
+    await vs.runCommand('View: Close All Editors');
+    await vs.openFile(CANDIDATES);
+    await webview(vs).locator('article.record[data-index="0"]').waitFor({ timeout: 60_000 });
+    await vs.runCommand('DPO: Review with Model');
+    await typeAndEnter(vs, 'Review with Model: which run', 'runs/noisy');
+    await typeAndEnter(vs, 'Review with Model: which checkpoint', 'final');
+    await webview(vs).locator('.review-strip[data-review="suggestion"]').waitFor({ timeout: 180_000 });
+    const suggestedBest = webview(vs).locator('section.candidate').filter({ has: webview(vs).locator('.picked-badge', { hasText: 'suggested best' }) });
+    assert.equal(await suggestedBest.getAttribute('data-candidate'), '1', 'the model suggests the blue answer for "answer with blue"');
+    assert.equal(await webview(vs).locator('.record-meta .label-state').textContent(), 'not labeled', 'a suggestion is not a label');
+    assert.equal(vs.readFile(CANDIDATES), CANDIDATES_TEXT);
+    await vs.screenshot(path.join(repoRoot, '.test-artifacts', 'review', 'candidates.png'));
+    await webview(vs).locator('.record-meta').click();
+    await vs.page.keyboard.press('a');
+    await webview(vs).locator('article.record[data-index="1"]').waitFor({ timeout: 30_000 });
+    await vs.runCommand('File: Save');
+    const labeled = await vs.waitFor(`${CANDIDATES} to be saved`, () => {
+      const text = vs.readFile(CANDIDATES);
+      return text !== CANDIDATES_TEXT && text;
+    });
+    const [firstLine, secondLine] = labeled.split('\n');
+    const choice = JSON.parse(firstLine!) as { best: number; worst: number };
+    assert.equal(choice.best, 1);
+    assert.notEqual(choice.worst, 1);
+    assert.equal(secondLine, CANDIDATES_TEXT.split('\n')[1], 'the other record is byte-identical');
   });
 });

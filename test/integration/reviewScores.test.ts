@@ -138,9 +138,21 @@ describe('the trained model reviews the labels', () => {
     const first = readScoresFile(join(ws.dir, 'noisy.scores.jsonl'));
     const again = await cli(scoreCommand, ['--run', runDir, '--data', data, '--out', join(ws.dir, 'again.jsonl'), '--backend', 'wasm']);
     assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stderr, /reference from the cache/);
+    assert.match(again.stderr, /reference all cached/);
     const second = readScoresFile(join(ws.dir, 'again.jsonl'));
     second.records.forEach((s, i) => assert.ok(Math.abs((s as PairScore).margin - (first.records[i] as PairScore).margin) < 1e-5));
+    // A labeler fixes two answers: only those two pairs go through the reference again.
+    const edited = readFileSync(data, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+    for (const i of [7, 40]) edited[i]!.chosen = `${edited[i]!.chosen} indeed`;
+    const editedData = writeJsonl(join(ws.dir, 'edited.jsonl'), edited);
+    const rescored = await cli(scoreCommand, ['--run', runDir, '--data', editedData, '--out', join(ws.dir, 'edited.scores.jsonl'), '--backend', 'wasm']);
+    assert.equal(rescored.code, 0, rescored.stderr);
+    assert.match(rescored.stderr, /reference 62 cached, 2 computed with /);
+    const fresh = readScoresFile(join(ws.dir, 'edited.scores.jsonl')).records as PairScore[];
+    const reference = join(ws.dir, 'edited.reference.jsonl');
+    assert.equal((await cli(logpsCommand, ['--model', model, '--data', editedData, '--out', reference, '--backend', 'wasm', '--max-length', '64', '--max-prompt-length', '32'])).code, 0);
+    const expected = readFileSync(reference, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { chosen_logps: number; rejected_logps: number });
+    fresh.forEach((s, i) => assert.ok(Math.abs(s.ref_chosen_logps! - expected[i]!.chosen_logps) < 1e-5, `record ${i}: cached or computed, the reference is the base model's`));
   });
 
   it('ranks a candidates record by reward and names bad input with its place', async () => {

@@ -298,12 +298,14 @@ export class PairEditorApp {
 
   private startReview(message: ReviewMessage): void {
     this.review?.bar.remove();
-    const bar = reviewBar(message, message.order, (order) => this.setReviewOrder(order));
-    this.review = { message, order: message.order, bar };
+    // An order with no records (the model disagrees with no label) leaves the file's order.
+    const top = message.orders[message.order].length;
+    const order = top > 0 ? message.order : null;
+    const bar = reviewBar(message, order, (picked) => this.setReviewOrder(picked));
+    this.review = { message, order, bar };
     this.ui.root.querySelector('.toolbar')!.after(bar);
     this.ui.root.classList.add('reviewing');
-    const top = message.orders[message.order].length;
-    this.say(`Model review: ${REVIEW_ORDER_LABELS[message.order]} (${top} record${top === 1 ? '' : 's'})`);
+    this.say(top > 0 ? `Model review: ${REVIEW_ORDER_LABELS[message.order]} (${top} record${top === 1 ? '' : 's'})` : `Model review: ${REVIEW_ORDER_LABELS[message.order]}: none, so the file's order`);
     this.rerender();
   }
 
@@ -369,7 +371,7 @@ export class PairEditorApp {
 
   private move(step: 1 | -1, input?: KeyInput): void {
     const order = this.review?.order ? this.review.message.orders[this.review.order] : undefined;
-    if (order) {
+    if (order && order.length > 0) {
       const at = order.indexOf(this.state.index);
       const target = at < 0 ? (step > 0 ? order[0] : undefined) : order[at + step];
       if (target === undefined) return this.say(step > 0 ? `This is the last record in "${REVIEW_ORDER_LABELS[this.review!.order!]}"` : 'This is the first record in the review order');

@@ -5,7 +5,7 @@ import { isSftFormat } from '../../core/dataset/types.ts';
 import type { CausalLM } from '../model/causalLM.ts';
 import { tokenizePair, type PairTokens, type TruncationOptions } from '../tokenizer/pairTokens.ts';
 import type { TextTokenizer } from '../tokenizer/textTokenizer.ts';
-import { pairLogps } from './sequenceLogps.ts';
+import { pairBatchLogps } from '../train/pairBatchLogps.ts';
 
 /** A dataset read with the core's validation and tokenized, with what had to be left out and why. */
 
@@ -84,7 +84,8 @@ export async function datasetLogps(
     const slice = order.slice(start, start + batchSize);
     const pairs = slice.map((i) => records[i]!);
     const both = tf.tidy(() => {
-      const logps = pairLogps(model, pairs, padTokenId);
+      // Only the rows that predict an answer token go through the output head (the largest product of a small model).
+      const logps = pairBatchLogps(model, pairs, padTokenId, { training: false });
       return tf.stack([logps.chosen, logps.rejected]);
     });
     const values = await both.data();

@@ -14,6 +14,7 @@ import type { TextTokenizer } from '../tokenizer/textTokenizer.ts';
 import { modelFingerprint, readReferenceCache, referenceCacheKey, tokenizerFingerprint, writeReferenceCache, type CachedValues } from '../train/referenceCache.ts';
 import { describeSkipped, readDataSource, tokenizeSource, type LoadedDataset, type TrainingExample } from '../train/trainingData.ts';
 import { rewardRule, type PairLogpsList, type ScoringEngine } from './scoringEngine.ts';
+import { pairCacheKey, PairReferenceCache, pairTokensKey } from './pairReferenceCache.ts';
 import type { ScoredCheckpoint, ScoredRun } from '../../core/review/scoredRun.ts';
 
 /**
@@ -49,8 +50,8 @@ export interface ScoreOutcome {
   skipped: string[];
   /** Records whose log-probabilities came out NaN or infinite. */
   unscored: Array<{ index: number; line: number }>;
-  /** The reference came from the cache in `<run>/ref_logps`. */
-  referenceCached: boolean;
+  /** Pairs whose reference log-probabilities were computed (the others came from `<run>/ref_logps`). */
+  referenceComputed: number;
 }
 
 interface CandidateJob {
@@ -95,26 +96,13 @@ export async function scoreDataset(options: ScoreDatasetOptions): Promise<ScoreO
   const pairExamples = dataset.examples.filter((e) => records.get(e.index)?.format !== 'candidates');
 
   const rule = rewardRule(run.config, checkpoint.step, run.totalSteps);
-  const withReference = needsReference(rule);
-  // The reference cache holds what training's reference gave every example of the file.
-  let cached: CachedValues | undefined;
-  let cacheKey: string | undefined;
-  if (withReference && engine.name === 'tfjs' && engine.referenceDir !== undefined && dataset.examples.length > 0) {
-    const quantize = run.config.quantization.use_quantization && run.config.lora.use_lora;
-    cacheKey = referenceCacheKey({
-      referenceModel: modelFingerprint(engine.referenceDir),
-      quantizationBits: quantize ? run.config.quantization.bits : null,
-      tokenizer: tokenizerFingerprint(run.modelPath),
-      dataSha256: dataset.sha256,
-      maxLength: data.max_length,
-      maxPromptLength: data.max_prompt_length,
-      truncationMode: data.truncation_mode,
-    });
-    cached = readReferenceCache(run.dir, cacheKey, dataset);
-  }
+  const withReference = needsReference(rule) && engine.referenceDir !== undefined;
   const candidatePairs = candidates.flatMap((c) => c.pairs);
-  // With the reference cached, only the policy runs over the pairs (candidates always need both).
-  const pairPart: readonly PairTokens[] = cached ? pairExamples : dataset.examples;
+  // Every pair the engine runs: the records' pairs, then the candidates' pseudo-pairs.
+  const pairs: PairTokens[] = [...pairExamples, ...candidatePairs];
+  const reference = referenceSources(options, dataset, withReference);
+  const known = pairs.map((p, i) => (i < pairExamples.length ? reference.fromTraining?.get(p as TrainingExample) : undefined) ?? reference.byPair?.get(pairTokensKey(p)));
+  const wanted = known.map((k) => withReference && k === undefined);
   const started = Date.now();
   let lastShown = 0;
   const progress = (done: number, total: number) => {
@@ -122,39 +110,33 @@ export async function scoreDataset(options: ScoreDatasetOptions): Promise<ScoreO
     lastShown = Date.now();
     log(`scoring ${options.data}: ${done}/${total} pairs`);
   };
-  const pairsOut = await engine.score(pairPart, withReference && !cached, progress);
-  const candidatesOut = candidatePairs.length ? await engine.score(candidatePairs, withReference, progress) : undefined;
-  log(`scored ${pairExamples.length + candidates.length} records of ${options.data} in ${((Date.now() - started) / 1000).toFixed(1)} s with ${checkpoint.name} (${engine.name} engine${withReference ? `; reference ${cached ? 'from the cache of ' + run.dir : engine.reference}` : ''})`);
-
-  if (!cached && cacheKey && pairsOut.reference) {
-    const values: CachedValues = new Map();
-    dataset.examples.forEach((e, i) => values.set(e, { chosen: pairsOut.reference!.chosen[i]!, rejected: pairsOut.reference!.rejected[i]! }));
-    try {
-      writeReferenceCache(run.dir, cacheKey, dataset, values);
-    } catch (error) {
-      log(`warning: the reference cache was not written: ${(error as Error).message}`);
+  const out = await engine.score(pairs, wanted, progress);
+  const computed = wanted.filter(Boolean).length;
+  const referenceSaid = !withReference ? '' : `; reference ${computed === 0 ? 'all cached' : computed === pairs.length ? engine.reference : `${pairs.length - computed} cached, ${computed} computed with ${engine.reference}`}`;
+  log(`scored ${pairExamples.length + candidates.length} records of ${options.data} in ${((Date.now() - started) / 1000).toFixed(1)} s with ${checkpoint.name} (${engine.name} engine${referenceSaid})`);
+  const referenceOf = (i: number): [number, number] | undefined => {
+    if (!withReference) return undefined;
+    if (!wanted[i]) {
+      const k = known[i]!;
+      return Array.isArray(k) ? k : [k.chosen, k.rejected];
     }
-  }
+    return [out.reference.chosen[i]!, out.reference.rejected[i]!];
+  };
+  if (withReference && computed > 0) saveReference(options, dataset, pairs, wanted, out.reference, reference);
 
-  const at = new Map<TrainingExample, number>(pairPart.map((e, i) => [e as TrainingExample, i]));
   const unscored: Array<{ index: number; line: number }> = [];
   const scores: RecordScore[] = [];
-  for (const example of pairExamples) {
-    const i = at.get(example)!;
-    const referenceOf = (side: 'chosen' | 'rejected'): number | undefined => {
-      if (!withReference) return undefined;
-      if (cached) return cached.get(example)![side];
-      return pairsOut.reference![side][i];
-    };
-    const policy = { chosen: pairsOut.policy.chosen[i]!, rejected: pairsOut.policy.rejected[i]! };
-    const ref = { chosen: referenceOf('chosen'), rejected: referenceOf('rejected') };
+  pairExamples.forEach((example, i) => {
+    const policy = { chosen: out.policy.chosen[i]!, rejected: out.policy.rejected[i]! };
+    const refPair = referenceOf(i);
+    const ref = { chosen: refPair?.[0], rejected: refPair?.[1] };
     const tokens = { chosen: scoredTokens(example, example.chosenIds), rejected: scoredTokens(example, example.rejectedIds) };
     const chosenReward = implicitReward(rule, { policy: policy.chosen, ...(ref.chosen !== undefined ? { reference: ref.chosen } : {}), tokens: tokens.chosen });
     const rejectedReward = implicitReward(rule, { policy: policy.rejected, ...(ref.rejected !== undefined ? { reference: ref.rejected } : {}), tokens: tokens.rejected });
     const margin = chosenReward - rejectedReward;
     if (!Number.isFinite(margin)) {
       unscored.push({ index: example.index, line: example.line });
-      continue;
+      return;
     }
     const keys = recordKeys(normalizeRecord(records.get(example.index)!.value, records.get(example.index)!.format))!;
     const score: PairScore = {
@@ -174,15 +156,15 @@ export async function scoreDataset(options: ScoreDatasetOptions): Promise<ScoreO
       agrees: agreesWithLabel(margin),
     };
     scores.push(score);
-  }
-  let offset = 0;
+  });
+  let offset = pairExamples.length;
   for (const job of candidates) {
     const answers = Array.from({ length: job.count }, (_, c) => {
       const p = offset + Math.floor(c / 2);
       const side = c % 2 === 0 ? 'chosen' : 'rejected';
       const pair = job.pairs[Math.floor(c / 2)]!;
-      const logps = candidatesOut!.policy[side][p]!;
-      const refLogps = candidatesOut!.reference?.[side][p];
+      const logps = out.policy[side][p]!;
+      const refLogps = referenceOf(p)?.[side === 'chosen' ? 0 : 1];
       const tokens = scoredTokens(pair, side === 'chosen' ? pair.chosenIds : pair.rejectedIds);
       return { logps, ...(refLogps !== undefined ? { ref_logps: refLogps } : {}), tokens, reward: implicitReward(rule, { policy: logps, ...(refLogps !== undefined ? { reference: refLogps } : {}), tokens }) };
     });
@@ -218,7 +200,7 @@ export async function scoreDataset(options: ScoreDatasetOptions): Promise<ScoreO
       beta: rule.beta,
       length_normalize: rule.lengthNormalize,
       engine: engine.name,
-      reference: withReference ? (cached ? `${engine.reference} (cached in ${run.dir}/ref_logps)` : engine.reference) : engine.reference,
+      reference: engine.reference,
       scored_at: new Date().toISOString(),
       pairs: pairScores.length,
       agreeing: pairScores.filter((s) => s.agrees).length,
@@ -230,7 +212,47 @@ export async function scoreDataset(options: ScoreDatasetOptions): Promise<ScoreO
   const path = options.out ?? scoresPath(run.dir, checkpoint.name, source.resolved.split(', ')[0]!);
   makeDirs(dirname(path));
   writeFileAtomic(path, serializeScores(file));
-  return { path, file, skipped, unscored, referenceCached: cached !== undefined };
+  return { path, file, skipped, unscored, referenceComputed: computed };
+}
+
+interface ReferenceSources {
+  /** Training's cache of this very file (precompute_ref_log_probs), tfjs only: its numbers are the ones training used. */
+  fromTraining?: CachedValues;
+  trainingKey?: string;
+  byPair?: PairReferenceCache;
+}
+
+/** Where known reference log-probabilities come from: training's cache of this file, and the scorer's cache by pair. */
+function referenceSources(options: ScoreDatasetOptions, dataset: LoadedDataset, withReference: boolean): ReferenceSources {
+  const { run, engine } = options;
+  if (!withReference || engine.referenceDir === undefined) return {};
+  const quantize = run.config.quantization.use_quantization && run.config.lora.use_lora;
+  const parts = { referenceModel: modelFingerprint(engine.referenceDir), quantizationBits: quantize ? run.config.quantization.bits : null, tokenizer: tokenizerFingerprint(run.modelPath) };
+  const byPair = PairReferenceCache.open(run.dir, pairCacheKey({ engine: engine.name, ...parts }));
+  if (engine.name !== 'tfjs' || dataset.examples.length === 0) return { byPair };
+  const data = { ...run.config.data, ...options.dataOverrides };
+  const trainingKey = referenceCacheKey({ ...parts, dataSha256: dataset.sha256, maxLength: data.max_length, maxPromptLength: data.max_prompt_length, truncationMode: data.truncation_mode });
+  const fromTraining = readReferenceCache(run.dir, trainingKey, dataset);
+  return { ...(fromTraining ? { fromTraining } : {}), trainingKey, byPair };
+}
+
+/** Keeps what the reference computed: by pair, and (tfjs, every pair of the file known) as training's cache of the file. */
+function saveReference(options: ScoreDatasetOptions, dataset: LoadedDataset, pairs: readonly PairTokens[], wanted: readonly boolean[], computed: PairLogpsList, sources: ReferenceSources): void {
+  try {
+    pairs.forEach((p, i) => wanted[i] && sources.byPair?.set(pairTokensKey(p), computed.chosen[i]!, computed.rejected[i]!));
+    sources.byPair?.save();
+    if (sources.trainingKey && !sources.fromTraining && dataset.examples.length > 0) {
+      const values: CachedValues = new Map();
+      for (const e of dataset.examples) {
+        const v = sources.byPair?.get(pairTokensKey(e));
+        if (!v) return;
+        values.set(e, { chosen: v[0], rejected: v[1] });
+      }
+      writeReferenceCache(options.run.dir, sources.trainingKey, dataset, values);
+    }
+  } catch (error) {
+    options.log(`warning: the reference cache was not written: ${(error as Error).message}`);
+  }
 }
 
 export type { PairLogpsList, SkippedRecord };

@@ -25,7 +25,11 @@ export interface ScoringEngine {
   readonly reference: string;
   /** The reference model's folder (part of the reference cache's key); undefined for reference-free losses. */
   readonly referenceDir: string | undefined;
-  score(pairs: readonly PairTokens[], withReference: boolean, onProgress?: (done: number, total: number) => void): Promise<{ policy: PairLogpsList; reference?: PairLogpsList }>;
+  /**
+   * The policy's sums for every pair, and the reference's for the pairs `reference` marks (NaN
+   * for the others: their reference is known already).
+   */
+  score(pairs: readonly PairTokens[], reference: readonly boolean[], onProgress?: (done: number, total: number) => void): Promise<{ policy: PairLogpsList; reference: PairLogpsList }>;
   dispose(): void;
 }
 
@@ -87,20 +91,29 @@ export async function tfjsScoringEngine(run: ScoredRun, checkpoint: ScoredCheckp
       name: 'tfjs',
       reference,
       referenceDir,
-      async score(pairs, withReference, onProgress) {
-        const total = pairs.length * (withReference ? 2 : 1);
+      async score(pairs, wanted, onProgress) {
+        const subset = referenceDir === undefined ? [] : pairs.filter((_, i) => wanted[i]);
+        const total = pairs.length + subset.length;
         const policyLogps = await scoreWith(policy, pairs, (done) => onProgress?.(done, total));
-        if (!withReference || referenceDir === undefined) return { policy: policyLogps };
-        let referenceLogps: PairLogpsList;
-        if (referenceModel) referenceLogps = await scoreWith(referenceModel, pairs, (done) => onProgress?.(pairs.length + done, total));
+        const referenceLogps: PairLogpsList = { chosen: pairs.map(() => Number.NaN), rejected: pairs.map(() => Number.NaN) };
+        if (subset.length === 0) return { policy: policyLogps, reference: referenceLogps };
+        let computed: PairLogpsList;
+        if (referenceModel) computed = await scoreWith(referenceModel, subset, (done) => onProgress?.(pairs.length + done, total));
         else {
           policy.adapter = undefined;
           try {
-            referenceLogps = await scoreWith(policy, pairs, (done) => onProgress?.(pairs.length + done, total));
+            computed = await scoreWith(policy, subset, (done) => onProgress?.(pairs.length + done, total));
           } finally {
             policy.adapter = adapter;
           }
         }
+        let k = 0;
+        pairs.forEach((_, i) => {
+          if (!wanted[i]) return;
+          referenceLogps.chosen[i] = computed.chosen[k]!;
+          referenceLogps.rejected[i] = computed.rejected[k]!;
+          k++;
+        });
         return { policy: policyLogps, reference: referenceLogps };
       },
       dispose() {
