@@ -64,6 +64,8 @@ describe('the trained model reviews the labels', () => {
     assert.equal(scores.header.pairs, 16);
     assert.ok(scores.header.agreeing >= 14, `held-out agreement ${scores.header.agreeing}/16`);
     assert.match(trainStderr, /review: .*eval\.jsonl: the final model agrees with \d+ of 16 labels/);
+    // Evaluation ran the reference over the eval pairs already: the scoring at the end needed the policy alone.
+    assert.match(trainStderr, /scored 16 records of .*eval\.jsonl in [\d.]+ s with final \(tfjs engine; reference all cached\)/);
   });
 
   it('ranks the flipped labels first under "model disagrees", and agrees with the clean ones', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/files/atomicWrite.ts';
 import { makeDirs } from '../../core/files/makeDirs.ts';
 import type { PairTokens } from '../tokenizer/pairTokens.ts';
-import { REFERENCE_CACHE_DIR } from '../train/referenceCache.ts';
+import { modelFingerprint, REFERENCE_CACHE_DIR, tokenizerFingerprint } from '../train/referenceCache.ts';
 
 /**
  * The reference's log-probabilities of scored pairs, by pair: `<run>/ref_logps/pairs-<key>.json`,
@@ -24,6 +24,11 @@ export function pairTokensKey(pair: PairTokens): string {
 
 export function pairCacheKey(parts: { engine: string; referenceModel: string; quantizationBits: number | null; tokenizer: string }): string {
   return createHash('sha256').update(JSON.stringify({ format: FORMAT, ...parts })).digest('hex').slice(0, 32);
+}
+
+/** The cache of a run's reference as the tfjs engine computes it: `referenceDir` is the reference model's folder, `modelPath` the starting model's. */
+export function tfjsPairCache(runDir: string, referenceDir: string, modelPath: string, quantizationBits: number | null): PairReferenceCache {
+  return PairReferenceCache.open(runDir, pairCacheKey({ engine: 'tfjs', referenceModel: modelFingerprint(referenceDir), quantizationBits, tokenizer: tokenizerFingerprint(modelPath) }));
 }
 
 export class PairReferenceCache {

@@ -1,8 +1,26 @@
 import type { TrainingConfig } from '../../core/config/types.ts';
 import { reviewSummary } from '../../core/review/reviewOrder.ts';
-import type { RunOutput } from '../train/trainingSession.ts';
+import type { RunOutput, TrainingSession } from '../train/trainingSession.ts';
+import { pairTokensKey, tfjsPairCache } from './pairReferenceCache.ts';
 import { runDatasets, scoreRun } from './scoreRun.ts';
 import { openRun } from '../../core/review/scoredRun.ts';
+
+/**
+ * What the live reference gave the eval pairs during training, put where the scorer looks first
+ * (its cache by pair): scoring the eval data at the end then costs the policy's pass alone.
+ */
+export function keepEvalReference(session: TrainingSession, out: RunOutput): void {
+  const recorded = session.evalReference;
+  const which = session.config.review?.score_after ?? 'eval';
+  if (!recorded || recorded.values.size === 0 || which === 'none' || which === 'train') return;
+  try {
+    const cache = tfjsPairCache(session.outputDir, recorded.modelDir, session.modelPath, recorded.quantizationBits);
+    for (const [example, [chosen, rejected]] of recorded.values) cache.set(pairTokensKey(example), chosen, rejected);
+    cache.save();
+  } catch (error) {
+    out.log(`review: the eval pairs' reference log-probabilities were not kept (${(error as Error).message}); scoring computes them again`, 'warning');
+  }
+}
 
 /**
  * `review.score_after`: when a DPO run completes, its final model scores the datasets named

@@ -19,6 +19,8 @@ export interface Reference {
   readonly kind: ReferenceKind;
   /** For the run's log: what the reference is. */
   readonly description: string;
+  /** The reference model's folder, when a model computes it (the scorer's reference cache is keyed by it). */
+  modelDir?: string;
   /** The reference's summed answer log-probabilities, or undefined for a reference-free loss. */
   logps(examples: readonly TrainingExample[]): ReferenceLogps | undefined;
   dispose(): void;

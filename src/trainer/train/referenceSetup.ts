@@ -50,7 +50,7 @@ export async function setUpReference(config: TrainingConfig, inputs: ReferenceIn
       return { ...modelReference(inputs.policy, pad, 'the starting model'), dispose() {} };
     return loadReferenceModel(lora.use_lora ? 'dpo.use_peft_for_reference is false' : 'full fine-tuning changes the model itself');
   };
-  if (!dpo.precompute_ref_log_probs) return liveReference();
+  if (!dpo.precompute_ref_log_probs) return { ...liveReference(), modelDir: referenceDir };
 
   const keyParts = {
     referenceModel: modelFingerprint(referenceDir),

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { RUN_LAYOUT } from '../../core/training/engineContract.ts';
 import { TensorBoardWriter } from '../../core/training/tensorboardEvents.ts';
 import { runTrlEngine } from '../../trlEngine/runTrlEngine.ts';
-import { scoreAfterRun } from '../review/scoreAfter.ts';
+import { keepEvalReference, scoreAfterRun } from '../review/scoreAfter.ts';
 
 export interface Writer {
   write(text: string): unknown;
@@ -119,6 +119,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<TrainRes
     const end: LoopEnd = await trainLoop(session, out, options.signal);
     writeRunFile(session.outputDir, runInfo(session, end.status, { last_checkpoint: end.lastCheckpoint ?? null, final: end.final ?? null }));
     if (end.status === 'completed') {
+      keepEvalReference(session, out);
       // The trained weights are on disk: the scorer loads them, so the run's copies go first.
       session.dispose();
       disposed = true;

@@ -18,7 +18,7 @@ import { readOptimizerTensors, scanCheckpoints, type TrainerState } from './chec
 import { configHash } from './configHash.ts';
 import { chooseResumePoint, newRunId } from './resumePoint.ts';
 import { claimOutputDir, METRICS_FILE, trimMetricsAfter, type EventSink } from './outputDir.ts';
-import { scorePairs } from './reference.ts';
+import { scorePairs, type Reference } from './reference.ts';
 import { resolveStartingModel } from './startingModel.ts';
 import { exportTrained } from './exportModel.ts';
 import { setUpReference } from './referenceSetup.ts';
@@ -70,6 +70,8 @@ export interface TrainingSession {
   stage: TrainingStage;
   /** DPO: the frozen reference the loss compares against. */
   reference: { kind: string; description: string } | undefined;
+  /** DPO with an eval set and a live reference: what the reference gave the eval pairs (the scorer reuses it). */
+  evalReference: { modelDir: string; values: ReadonlyMap<TrainingExample, readonly [number, number]>; quantizationBits: number | null } | undefined;
   optimizer: AdamW;
   random: SeededRandom;
   quantization: QuantizationSummary | undefined;
@@ -120,6 +122,21 @@ function quantizeWithDrift(model: CausalLM, bits: 4 | 8, sample: readonly Traini
 }
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/**
+ * The live reference, noting what it gives the eval pairs: evaluation computes exactly what the
+ * scorer's reference pass would, so `review.score_after` at the end needs the policy alone.
+ */
+function recordEvalReference(reference: Reference, evalSet: LoadedDataset): { reference: Reference; values: Map<TrainingExample, readonly [number, number]> } {
+  const evalExamples = new Set(evalSet.examples);
+  const values = new Map<TrainingExample, readonly [number, number]>();
+  const logps = (examples: readonly TrainingExample[]) => {
+    const out = reference.logps(examples);
+    if (out) examples.forEach((e, i) => evalExamples.has(e) && values.set(e, [out.chosen[i]!, out.rejected[i]!]));
+    return out;
+  };
+  return { reference: { ...reference, logps, dispose: () => reference.dispose() }, values };
+}
 
 /**
  * Sets a run up in the order that fails fastest (the output dir exists and is locked by the
@@ -231,8 +248,14 @@ export async function setUpTraining(options: TrainOptions, out: RunOutput): Prom
     }
 
     let reference: Awaited<ReturnType<typeof setUpReference>> | undefined;
+    let evalReference: TrainingSession['evalReference'];
     if (!sft) {
       reference = await setUpReference(config, { cwd, outputDir, modelPath, policy, tokenizer, datasets: [...train, ...(evalSet ? [evalSet] : [])] as LoadedDataset[], quantize, fresh: !resumedFrom }, out);
+      if (reference.kind !== 'none' && reference.kind !== 'cached' && reference.modelDir !== undefined && evalSet && evalSet.examples.length > 0) {
+        const recorded = recordEvalReference(reference, evalSet as LoadedDataset);
+        reference = recorded.reference;
+        evalReference = { modelDir: reference.modelDir!, values: recorded.values, quantizationBits: quantize ? config.quantization.bits : null };
+      }
       const held = reference;
       disposers.push(() => held.dispose());
       out.log(`reference: ${reference.description}`);
@@ -281,6 +304,7 @@ export async function setUpTraining(options: TrainOptions, out: RunOutput): Prom
       adapter,
       stage,
       reference: reference ? { kind: reference.kind, description: reference.description } : undefined,
+      evalReference,
       optimizer,
       random,
       quantization,
