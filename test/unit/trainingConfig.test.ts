@@ -100,7 +100,8 @@ describe('parseTrainingConfig: the guides', () => {
     assert.equal(config.lora.lora_dropout, 0.05);
     assert.equal(config.lora.bias, 'none');
     assert.deepEqual(config.quantization, { use_quantization: false, bits: 4 });
-    assert.deepEqual(Object.keys(config), ['model', 'data', 'dpo', 'sft', 'training', 'lora', 'quantization']);
+    assert.deepEqual(config.review, { score_after: 'eval' });
+    assert.deepEqual(Object.keys(config), ['model', 'data', 'dpo', 'sft', 'training', 'lora', 'quantization', 'review']);
   });
 
   it('validates the shipped sample config, which carries the same values', () => {

@@ -68,6 +68,10 @@ lora:
 # quantization:             # frozen weights in 4 or 8 bits (with LoRA)
 #   use_quantization: true
 #   bits: 4
+
+# review:                   # at the end, the trained model scores the data: which labels it
+#   score_after: eval       # disagrees with ("DPO: Review with Model", "Pairs to review")
+                            # eval (default) | train | all | none
 `;
 }
 
