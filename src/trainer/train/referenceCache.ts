@@ -75,7 +75,9 @@ export interface CacheKeyParts {
 }
 
 export function referenceCacheKey(parts: CacheKeyParts): string {
-  return createHash('sha256').update(JSON.stringify({ format: FORMAT, ...parts })).digest('hex').slice(0, 32);
+  // One fixed order whoever builds the parts (training, the scorer): the order caches were written with.
+  const { referenceModel, quantizationBits, tokenizer, maxLength, maxPromptLength, truncationMode, dataSha256 } = parts;
+  return createHash('sha256').update(JSON.stringify({ format: FORMAT, referenceModel, quantizationBits, tokenizer, maxLength, maxPromptLength, truncationMode, dataSha256 })).digest('hex').slice(0, 32);
 }
 
 interface CacheFile {
