@@ -199,4 +199,15 @@ describe('the trained model reviews the labels', () => {
       assert.ok(Math.abs(s.chosen_reward - (2 * s.chosen_logps) / s.chosen_tokens) < 1e-9);
     }
   });
+
+  it("a run that replaces another takes its scores away with its checkpoints: a new final never shows the old one's scores", async () => {
+    const dir = join(ws.dir, 'replaced');
+    const sections = { model: { name: model }, data: { train_path: evalData, eval_path: evalData }, training: { output_dir: dir, max_steps: 1, batch_size: 4 } };
+    assert.equal((await train(['--config', writeConfig(join(ws.dir, 'replaced-a.yaml'), sections)])).code, 0);
+    assert.ok(existsSync(join(dir, 'scores', 'final')));
+    const second = await train(['--config', writeConfig(join(ws.dir, 'replaced-b.yaml'), { ...sections, review: { score_after: 'none' } }), '--overwrite_output_dir']);
+    assert.equal(second.code, 0, second.stderr);
+    assert.ok(!existsSync(join(dir, 'scores')), 'the old scores are gone');
+    assert.ok(existsSync(join(dir, 'ref_logps')), 'the reference cache stays: it depends on the reference, not on the run');
+  });
 });

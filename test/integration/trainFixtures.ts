@@ -70,6 +70,7 @@ export interface ConfigSections {
   training?: Section;
   lora?: Section;
   quantization?: Section;
+  review?: Section;
 }
 
 /** A config with the test defaults (wasm, small batches, LoRA on every linear) under `sections`. */
@@ -82,6 +83,7 @@ export function writeConfig(path: string, sections: ConfigSections): string {
     training: { num_epochs: 1, batch_size: 4, learning_rate: 5e-3, logging_steps: 1, seed: 3, backend: 'wasm', ...sections.training },
     ...(sections.lora === undefined ? { lora: { r: 8, lora_alpha: 16, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] } } : Object.keys(sections.lora).length ? { lora: sections.lora } : {}),
     ...(sections.quantization ? { quantization: sections.quantization } : {}),
+    ...(sections.review ? { review: sections.review } : {}),
   };
   writeFileSync(path, stringify(config));
   return path;

@@ -12,6 +12,10 @@ import type { TrainingEngine } from '../config/types.ts';
  *                           optimizer and trainer state
  *   final/                  the trained adapter (or model) at the end
  *   tensorboard/            TensorBoard event files with TRL's tags (train/loss, ...)
+ *   scores/<checkpoint>/    what a checkpoint's model thinks of each record (`dpo-studio score`,
+ *                           core/review/scoresFile.ts), either engine
+ *   ref_logps/              reference log-probabilities kept for reuse (training's by file, the
+ *                           scorer's by pair)
  *   .dpo-studio.lock        the one writer of the folder (fileLock.ts)
  *   .engine/                the TRL engine's spec, records and logs for the current run
  *

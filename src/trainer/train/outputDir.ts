@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../../core/files/atomicWrite.ts';
 import { parseTrainerEvents } from '../../core/training/trainerEventStream.ts';
 import type { TrainerEvent } from '../../protocol/trainerEvents.ts';
 import { CHECKPOINT_PREFIX } from './checkpoint.ts';
+import { SCORES_DIR } from '../../core/review/scoresFile.ts';
 import { TrainingSetupError, writing } from './trainErrors.ts';
 
 /**
@@ -15,6 +16,7 @@ import { TrainingSetupError, writing } from './trainErrors.ts';
  *   checkpoint-<step>/  see checkpoint.ts
  *   final/              the trained adapter (or model) at the end
  *   ref_logps/          cached reference log-probabilities (kept across runs, see referenceCache.ts)
+ *   scores/             the records scored by a checkpoint's model (review/scoreDataset.ts)
  */
 
 export const METRICS_FILE = RUN_LAYOUT.metrics;
@@ -24,7 +26,8 @@ export const FINAL_DIR = RUN_LAYOUT.final;
 /** Files of an earlier run that a fresh run would mix its own with. */
 function previousRunFiles(outputDir: string): string[] {
   if (!existsSync(outputDir)) return [];
-  return readdirSync(outputDir).filter((name) => name === METRICS_FILE || name === RUN_FILE || name === FINAL_DIR || name.startsWith(CHECKPOINT_PREFIX));
+  // scores/ belongs to the run's checkpoints: a new run's `final` must not show the old one's scores.
+  return readdirSync(outputDir).filter((name) => name === METRICS_FILE || name === RUN_FILE || name === FINAL_DIR || name === SCORES_DIR || name.startsWith(CHECKPOINT_PREFIX));
 }
 
 /**
