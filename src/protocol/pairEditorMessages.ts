@@ -172,6 +172,8 @@ export interface ReviewMessage {
   beta: number;
   pairs: number;
   agreeing: number;
+  /** Candidates records ranked. */
+  candidates: number;
   orders: Record<ReviewOrder, number[]>;
   /** The order to start in. */
   order: ReviewOrder;

@@ -131,6 +131,7 @@ test('DPO: Review with Model sorts the pair editor by disagreement; the suggeste
     const table = webview(vs).locator('.review-dataset').filter({ hasText: 'noisy.pairs.jsonl' });
     await table.waitFor({ timeout: 60_000 });
     assert.match((await table.locator('h3').textContent()) ?? '', /agrees with \d+ of 64 labels/);
+    assert.match((await webview(vs).locator('.review-banner').textContent()) ?? '', /Model review \(final\): it disagrees with 4 of 64 labels/);
     const rows = table.locator('tbody tr');
     const listed = await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-index'))));
     assert.deepEqual([...listed].sort((a, b) => a - b), [...FLIPPED].sort((a, b) => a - b), 'the table lists exactly the flipped records');

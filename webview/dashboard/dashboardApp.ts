@@ -106,7 +106,7 @@ export class DashboardApp {
       (run) => this.bridge.send({ type: 'score', run }),
       (run, dataset, index) => this.bridge.send({ type: 'openReview', run, dataset, index }),
     );
-    root.replaceChildren(this.header.element, controls, h('details', { class: 'runs', open: true }, h('summary', {}, 'Runs'), this.runList.element), this.emptyNote, grid, this.review.element);
+    root.replaceChildren(this.header.element, this.review.banner, controls, h('details', { class: 'runs', open: true }, h('summary', {}, 'Runs'), this.runList.element), this.emptyNote, grid, this.review.element);
     root.dataset.state = 'ready';
     this.header.show(undefined);
 

@@ -10,6 +10,8 @@ const signed = (n: number) => `${n > 0 ? '+' : n < 0 ? '−' : ''}${Math.abs(n).
  */
 export class ReviewPanel {
   readonly element: HTMLElement;
+  /** One line above the charts saying what the review found, with a way down to it. */
+  readonly banner: HTMLElement;
   private readonly body: HTMLElement;
 
   constructor(
@@ -18,11 +20,18 @@ export class ReviewPanel {
   ) {
     this.body = h('div', { class: 'review-body' });
     this.element = h('section', { class: 'review', 'aria-label': 'Pairs to review', hidden: true }, h('h2', {}, 'Pairs to review'), this.body);
+    this.banner = h('p', { class: 'review-banner', hidden: true });
   }
 
   show(review: ReviewDataMessage | undefined): void {
     this.element.hidden = review === undefined;
+    this.banner.hidden = !review || review.datasets.length === 0;
     if (!review) return;
+    const toReview = review.datasets.reduce((n, d) => n + d.pairs - d.agreeing, 0);
+    const pairs = review.datasets.reduce((n, d) => n + d.pairs, 0);
+    const jump = h('vscode-button', { class: 'review-jump', secondary: true }, 'Show pairs to review');
+    jump.addEventListener('click', () => this.element.scrollIntoView({ behavior: 'smooth', block: 'start' }));
+    this.banner.replaceChildren(`Model review (${review.checkpoint}): it disagrees with ${toReview} of ${pairs} labels`, ' ', jump);
     const scoreButton = h('vscode-button', { class: 'score-run', secondary: review.checkpoint !== null, disabled: !review.canScore || review.scoring }, review.scoring ? 'Scoring…' : review.checkpoint ? 'Score again' : 'Score the data with the model');
     scoreButton.addEventListener('click', () => !review.scoring && review.canScore && this.onScore(review.run));
     const intro =

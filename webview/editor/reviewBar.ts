@@ -12,7 +12,11 @@ export function reviewBar(review: ReviewMessage, order: ReviewOrder | null, onOr
   for (const o of REVIEW_ORDERS) select.append(h('option', { value: o }, `${REVIEW_ORDER_LABELS[o]} · ${review.orders[o].length}`));
   (select as HTMLSelectElement).value = order ?? '';
   select.addEventListener('change', () => onOrder(((select as HTMLSelectElement).value || null) as ReviewOrder | null));
-  const share = review.pairs ? `agrees with ${review.agreeing} of ${review.pairs} labels (${((100 * review.agreeing) / review.pairs).toFixed(1)}%)` : 'no pairs scored';
+  const parts = [
+    ...(review.pairs ? [`agrees with ${review.agreeing} of ${review.pairs} labels (${((100 * review.agreeing) / review.pairs).toFixed(1)}%)`] : []),
+    ...(review.candidates ? [`ranked the answers of ${review.candidates} candidates record${review.candidates === 1 ? '' : 's'}`] : []),
+  ];
+  const share = parts.join(' · ') || 'nothing scored';
   return h(
     'div',
     { class: 'review-bar', role: 'group', 'aria-label': 'Review with model' },

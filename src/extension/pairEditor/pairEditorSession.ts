@@ -168,11 +168,12 @@ export class PairEditorSession implements vscode.Disposable {
     const orders = Object.fromEntries(REVIEW_ORDERS.map((o) => [o, reviewOrder(scores.records, o)])) as Record<ReviewOrder, number[]>;
     const first = at ?? orders[order][0] ?? 0;
     this.currentIndex = first;
+    const message: ReviewMessage = { type: 'review', label, lossType: scores.header.loss_type, beta: scores.header.beta, pairs: scores.header.pairs, agreeing: scores.header.agreeing, candidates: scores.header.candidates, orders, order };
     if (!this.webviewReady) {
-      this.pendingReview = { type: 'review', label, lossType: scores.header.loss_type, beta: scores.header.beta, pairs: scores.header.pairs, agreeing: scores.header.agreeing, orders, order };
+      this.pendingReview = message;
       return;
     }
-    void this.post({ type: 'review', label, lossType: scores.header.loss_type, beta: scores.header.beta, pairs: scores.header.pairs, agreeing: scores.header.agreeing, orders, order });
+    void this.post(message);
     void this.post({ type: 'reset', count: this.records.count });
     void this.post({ type: 'goTo', index: first });
   }
