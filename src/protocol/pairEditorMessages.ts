@@ -177,6 +177,8 @@ export interface ReviewMessage {
   orders: Record<ReviewOrder, number[]>;
   /** The order to start in. */
   order: ReviewOrder;
+  /** The same review again for a page that was rebuilt: it keeps the order it had (its saved state). */
+  resumed: boolean;
 }
 
 export type HostToWebview = ReviewMessage | InitMessage | RecordsResponse | ActResponse | SearchResponse | RecordsChangedMessage | RecordsResetMessage | SummaryMessage | GoToMessage;

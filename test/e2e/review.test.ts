@@ -125,6 +125,17 @@ test('DPO: Review with Model sorts the pair editor by disagreement; the suggeste
     assert.equal(second.review, 'disagrees');
     await vs.screenshot(path.join(repoRoot, '.test-artifacts', 'review', 'pair-editor.png'));
 
+    // Hidden behind another tab the page is let go; shown again it is rebuilt in the review, at the same record and order.
+    await vs.runCommand('DPO: Training Dashboard');
+    await vs.waitFor('the pair editor to be hidden', async () => (await webview(vs).locator('.review-bar').count()) === 0, { timeoutMs: 30_000 });
+    await vs.openFile(DATA);
+    await webview(vs).locator('.review-bar').waitFor({ timeout: 60_000 });
+    await vs.waitFor('the same record, still under review', async () => {
+      const s = await shown(vs);
+      return s.index === second.index && s.review === 'disagrees';
+    });
+    assert.equal(await webview(vs).locator('select.review-order').inputValue(), 'disagrees');
+
     // The dashboard: the run's pairs to review, each opening the pair editor at its record.
     await vs.runCommand('View: Close All Editors');
     await vs.runCommand('DPO: Training Dashboard');

@@ -298,20 +298,25 @@ export class PairEditorApp {
 
   private startReview(message: ReviewMessage): void {
     this.review?.bar.remove();
-    // An order with no records (the model disagrees with no label) leaves the file's order.
+    // An order with no records (the model disagrees with no label) leaves the file's order; a
+    // rebuilt page goes on in the order it had.
     const top = message.orders[message.order].length;
-    const order = top > 0 ? message.order : null;
+    const order = message.resumed ? this.state.reviewOrder : top > 0 ? message.order : null;
+    this.state.reviewOrder = order;
+    this.saveState();
     const bar = reviewBar(message, order, (picked) => this.setReviewOrder(picked));
     this.review = { message, order, bar };
     this.ui.root.querySelector('.toolbar')!.after(bar);
     this.ui.root.classList.add('reviewing');
-    this.say(top > 0 ? `Model review: ${REVIEW_ORDER_LABELS[message.order]} (${top} record${top === 1 ? '' : 's'})` : `Model review: ${REVIEW_ORDER_LABELS[message.order]}: none, so the file's order`);
+    if (!message.resumed) this.say(top > 0 ? `Model review: ${REVIEW_ORDER_LABELS[message.order]} (${top} record${top === 1 ? '' : 's'})` : `Model review: ${REVIEW_ORDER_LABELS[message.order]}: none, so the file's order`);
     this.rerender();
   }
 
   private setReviewOrder(order: ReviewOrder | null): void {
     if (!this.review) return;
     this.review.order = order;
+    this.state.reviewOrder = order;
+    this.saveState();
     (this.review.bar.querySelector('select') as HTMLSelectElement).value = order ?? '';
     if (order === null) return this.say('File order');
     const list = this.review.message.orders[order];

@@ -1,4 +1,5 @@
 import { RECORD_FILTERS, type RecordFilter } from '../../src/core/pairEditor/recordFlags.ts';
+import { REVIEW_ORDERS, type ReviewOrder } from '../../src/core/review/reviewOrder.ts';
 
 /** What survives the webview being hidden and shown again (vscode.setState). */
 export interface ViewState {
@@ -10,6 +11,8 @@ export interface ViewState {
   seed: number;
   /** Candidates: rank every answer instead of picking best and worst. */
   rankMode: boolean;
+  /** The review order the labeler works in (null: file order), while a model review is on. */
+  reviewOrder: ReviewOrder | null;
 }
 
 export function restoreViewState(saved: unknown): ViewState {
@@ -21,5 +24,6 @@ export function restoreViewState(saved: unknown): ViewState {
     filter: RECORD_FILTERS.includes(s.filter as RecordFilter) ? s.filter! : 'all',
     seed: Number.isInteger(s.seed) ? s.seed! : crypto.getRandomValues(new Uint32Array(1))[0]! | 0,
     rankMode: s.rankMode === true,
+    reviewOrder: REVIEW_ORDERS.includes(s.reviewOrder as ReviewOrder) ? s.reviewOrder! : null,
   };
 }

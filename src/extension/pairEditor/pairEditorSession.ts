@@ -53,9 +53,8 @@ export class PairEditorSession implements vscode.Disposable {
   /** Settles once the first records reached the webview (or it gave up waiting). */
   private firstRecordsOut: () => void = () => {};
   private disposed = false;
-  private review: { index: ScoreIndex; label: string } | undefined;
-  /** A review started before the webview was ready: sent after `init`. */
-  private pendingReview: ReviewMessage | undefined;
+  /** The review on, and what tells the webview about it (sent again after `init` when the page is rebuilt). */
+  private review: { index: ScoreIndex; message: ReviewMessage; delivered: boolean } | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -164,22 +163,15 @@ export class PairEditorSession implements vscode.Disposable {
    * the record as it is (so an edit shows as stale at once).
    */
   startReview(scores: ScoresFile, label: string, order: ReviewOrder = 'disagrees', at?: number): void {
-    this.review = { index: new ScoreIndex(scores), label };
     const orders = Object.fromEntries(REVIEW_ORDERS.map((o) => [o, reviewOrder(scores.records, o)])) as Record<ReviewOrder, number[]>;
     const first = at ?? orders[order][0] ?? 0;
     this.currentIndex = first;
-    const message: ReviewMessage = { type: 'review', label, lossType: scores.header.loss_type, beta: scores.header.beta, pairs: scores.header.pairs, agreeing: scores.header.agreeing, candidates: scores.header.candidates, orders, order };
-    if (!this.webviewReady) {
-      this.pendingReview = message;
-      return;
-    }
+    const message: ReviewMessage = { type: 'review', label, lossType: scores.header.loss_type, beta: scores.header.beta, pairs: scores.header.pairs, agreeing: scores.header.agreeing, candidates: scores.header.candidates, orders, order, resumed: false };
+    this.review = { index: new ScoreIndex(scores), message, delivered: this.webviewReady };
+    if (!this.webviewReady) return;
     void this.post(message);
     void this.post({ type: 'reset', count: this.records.count });
     void this.post({ type: 'goTo', index: first });
-  }
-
-  get reviewing(): string | undefined {
-    return this.review?.label;
   }
 
   private range(start: number, end: number): number[] {
@@ -236,9 +228,10 @@ export class PairEditorSession implements vscode.Disposable {
           annotator: this.services.annotator(this.document),
           openedAt: this.openedAt,
         });
-        if (this.pendingReview) {
-          void this.post(this.pendingReview);
-          this.pendingReview = undefined;
+        // A page rebuilt (shown again after being hidden) keeps the review on, in the order the labeler had.
+        if (this.review) {
+          void this.post({ ...this.review.message, resumed: this.review.delivered });
+          this.review.delivered = true;
         }
         // The whole-file check takes the extension host for a while on a big file: it waits
         // until the first records were handed over, so they are not held up behind it.

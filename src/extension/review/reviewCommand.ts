@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { describeMapping } from '../../core/dataset/columnMapping.ts';
 import { REVIEW_ORDERS, type ReviewOrder } from '../../core/review/reviewOrder.ts';
-import { readScoresFile, scoresPath, type ScoresFile } from '../../core/review/scoresFile.ts';
+import { readScoresFile, ScoresFileError, scoresPath, type ScoresFile } from '../../core/review/scoresFile.ts';
+import { RUN_LAYOUT } from '../../core/training/engineContract.ts';
 import { findScores } from '../../core/review/runReview.ts';
 import { findRuns, runLabel } from '../../core/training/runDiscovery.ts';
 import { openRun, runCheckpoints, type ScoredRun } from '../../core/review/scoredRun.ts';
@@ -29,7 +31,7 @@ export function roots(): string[] {
 function reviewableRuns(): Array<{ run: ScoredRun; checkpoints: string[] }> {
   const out: Array<{ run: ScoredRun; checkpoints: string[] }> = [];
   for (const found of findRuns(roots())) {
-    if (found.trainerState || !existsSync(`${found.dir}/run.json`)) continue;
+    if (found.trainerState || !existsSync(join(found.dir, RUN_LAYOUT.run))) continue;
     const checkpoints = runCheckpoints(found.dir);
     if (checkpoints.length === 0) continue;
     try {
@@ -75,7 +77,14 @@ async function pickRun(target: ReviewTarget): Promise<{ run: ScoredRun; checkpoi
 
 export function registerReviewCommand(provider: PairEditorProvider, extensionUri: vscode.Uri, output: vscode.OutputChannel): vscode.Disposable {
   return vscode.commands.registerCommand(REVIEW_COMMAND, async (given?: unknown, targetArg?: unknown) => {
-    const target: ReviewTarget = targetArg && typeof targetArg === 'object' ? (targetArg as ReviewTarget) : {};
+    const raw = (targetArg && typeof targetArg === 'object' ? targetArg : {}) as Record<string, unknown>;
+    // Another extension may call the command too: only well-formed fields are taken.
+    const target: ReviewTarget = {
+      ...(typeof raw.run === 'string' ? { run: raw.run } : {}),
+      ...(typeof raw.checkpoint === 'string' ? { checkpoint: raw.checkpoint } : {}),
+      ...(Number.isSafeInteger(raw.index) && (raw.index as number) >= 0 ? { index: raw.index as number } : {}),
+      ...(REVIEW_ORDERS.includes(raw.order as ReviewOrder) ? { order: raw.order as ReviewOrder } : {}),
+    };
     const uri = datasetUri(given instanceof vscode.Uri ? given : undefined, provider);
     if (!uri || uri.scheme !== 'file') {
       void vscode.window.showInformationMessage('Open a .jsonl or .json dataset in the pair editor first, then run "DPO: Review with Model".');
@@ -97,7 +106,7 @@ export function registerReviewCommand(provider: PairEditorProvider, extensionUri
     const chosenCheckpoint = checkpoint;
     const label = `${runLabel(run.dir, roots())} · ${checkpoint}`;
     const show = async (scores: ScoresFile, at: number | undefined) => {
-      const order = target.order && REVIEW_ORDERS.includes(target.order) ? target.order : 'disagrees';
+      const order = target.order ?? 'disagrees';
       if (!provider.sessionFor(uri)) await provider.openAt(uri, at ?? 0);
       provider.sessionFor(uri)?.startReview(scores, label, order, at);
     };
@@ -115,7 +124,14 @@ export function registerReviewCommand(provider: PairEditorProvider, extensionUri
     };
     const found = findScores(run.dir, checkpoint, file, roots());
     if (!found) return scoreAndShow(target.index);
-    const scores = readScoresFile(found);
+    let scores: ScoresFile;
+    try {
+      scores = readScoresFile(found);
+    } catch (error) {
+      if (!(error instanceof ScoresFileError)) throw error;
+      output.appendLine(`Review with Model: ${error.message}`);
+      return scoreAndShow(target.index);
+    }
     await show(scores, target.index);
     // Scores of an older version of the file still hold for every record that did not change
     // (the others show as stale): shown at once, with the offer to score again.

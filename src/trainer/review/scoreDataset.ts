@@ -8,7 +8,6 @@ import { agreesWithLabel, implicitReward, needsReference } from '../../core/revi
 import { recordKeys } from '../../core/review/recordKey.ts';
 import { SCORES_FORMAT, SCORES_KIND, scoresPath, serializeScores, type CandidatesScore, type PairScore, type RecordScore, type ScoresFile } from '../../core/review/scoresFile.ts';
 import type { DataSection } from '../../core/config/types.ts';
-import type { SkippedRecord } from '../logps/datasetLogps.ts';
 import { tokenizePair, type PairTokens } from '../tokenizer/pairTokens.ts';
 import type { TextTokenizer } from '../tokenizer/textTokenizer.ts';
 import { modelFingerprint, readReferenceCache, referenceCacheKey, tokenizerFingerprint, writeReferenceCache, type CachedValues } from '../train/referenceCache.ts';
@@ -22,9 +21,10 @@ import type { ScoredCheckpoint, ScoredRun } from '../../core/review/scoredRun.ts
  * reference's log-probabilities of both answers, the implicit rewards and margin under the
  * run's loss, and whether the model agrees with the label; for a candidates record, every
  * answer's reward and their ranking. Records are read and tokenized exactly as training reads
- * them (the run's limits and column mapping), so a run's own data gets the numbers training saw,
- * and the reference cache training wrote (`ref_logps/`) is reused; a scoring that computed the
- * reference writes it there for the next one.
+ * them (the run's limits and column mapping), so a run's own data gets the numbers training saw.
+ * The reference runs only over pairs whose log-probabilities are not known yet: training's cache
+ * of the file (`precompute_ref_log_probs`), or the scorer's own cache by pair (which also holds
+ * what evaluation computed for the eval pairs); what it computes is kept in both for next time.
  */
 
 export interface ScoreDatasetOptions {
@@ -255,4 +255,3 @@ function saveReference(options: ScoreDatasetOptions, dataset: LoadedDataset, pai
   }
 }
 
-export type { PairLogpsList, SkippedRecord };
