@@ -382,7 +382,7 @@ export async function runTrlEngine(ctx: TrlRunContext): Promise<TrainResult> {
 
   if (end && end.status !== 'failed') {
     writeRunFile(outputDir, runInfo(end.status, { last_checkpoint: lastCheckpoint ?? null, final: end.finalCheckpoint ?? null }));
-    if (end.status === 'completed') await scoreAfterRun(config, outputDir, cwd, out);
+    if (end.status === 'completed') await scoreAfterRun(config, outputDir, cwd, out, ctx.signal);
     events.emit(end);
     if (end.status === 'stopped') out.progress(`stopped at step ${end.step}${lastCheckpoint ? `; resume with --resume from ${lastCheckpoint}` : ''}`);
     return { status: end.status, step: end.step, ...(lastCheckpoint ? { lastCheckpoint } : {}), ...(end.finalCheckpoint ? { final: end.finalCheckpoint } : {}) };

@@ -49,15 +49,23 @@ export async function trlScoringEngine(run: ScoredRun, checkpoint: ScoredCheckpo
         const specPath = join(work, 'spec.json');
         writeFileAtomic(specPath, JSON.stringify(spec));
         let stderr = '';
+        // What the progress callback threw (a stop): the scorer is ended and the error passed on.
+        let stopped: unknown;
         const code = await new Promise<number | null>((resolve, reject) => {
           const child = spawn(report.executable, ['-m', TRL_RUNNER_MODULE, 'score', specPath], { cwd: options.cwd, env: runnerEnv({ HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1' }), stdio: ['ignore', 'ignore', 'pipe'] });
           child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
             stderr = (stderr + chunk).slice(-20_000);
-            for (const match of chunk.matchAll(/scored (\d+)\/(\d+) pairs/g)) onProgress?.(Number(match[1]), Number(match[2]));
+            try {
+              for (const match of chunk.matchAll(/scored (\d+)\/(\d+) pairs/g)) onProgress?.(Number(match[1]), Number(match[2]));
+            } catch (error) {
+              stopped ??= error;
+              child.kill('SIGTERM');
+            }
           });
           child.on('error', reject);
           child.on('close', resolve);
         });
+        if (stopped !== undefined) throw stopped;
         if (code !== 0) throw new Error(`engine trl: scoring failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' ')}`);
         const rows = readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Array<number | null>);
         const column = (k: number) => rows.map((r) => r[k] ?? Number.NaN);

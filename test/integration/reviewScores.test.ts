@@ -210,4 +210,14 @@ describe('the trained model reviews the labels', () => {
     assert.ok(!existsSync(join(dir, 'scores')), 'the old scores are gone');
     assert.ok(existsSync(join(dir, 'ref_logps')), 'the reference cache stays: it depends on the reference, not on the run');
   });
+
+  it('a stop asked for as the run finishes skips the scoring at its end, saying how to score later', async () => {
+    const dir = join(ws.dir, 'stopped-at-end');
+    const config = writeConfig(join(ws.dir, 'stopped-at-end.yaml'), { model: { name: model }, data: { train_path: evalData, eval_path: evalData }, training: { output_dir: dir, max_steps: 2, batch_size: 4 } });
+    const run = await train(['--config', config], { stopWhen: (event) => event.type === 'checkpoint' && event.reason === 'final' });
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(run.events.some((e) => e.type === 'end' && e.status === 'completed'));
+    assert.ok(run.events.some((e) => e.type === 'log' && /review: not scoring the data with the final model \(stopped\); `dpo-studio score --run /.test(e.message)));
+    assert.ok(!existsSync(join(dir, 'scores')));
+  });
 });

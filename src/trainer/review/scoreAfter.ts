@@ -27,19 +27,22 @@ export function keepEvalReference(session: TrainingSession, out: RunOutput): voi
  * (the eval data by default), so the dashboard's "Pairs to review" and the pair editor's review
  * have numbers at once. A failure here is a warning: the run itself completed.
  */
-export async function scoreAfterRun(config: TrainingConfig, outputDir: string, cwd: string, out: RunOutput): Promise<void> {
+export async function scoreAfterRun(config: TrainingConfig, outputDir: string, cwd: string, out: RunOutput, signal?: AbortSignal): Promise<void> {
   const which = config.review?.score_after ?? 'eval';
   if (config.training.stage !== 'dpo' || which === 'none') return;
+  // A stop asked for while the run finished is a stop: the scores can be made later (`dpo-studio score`).
+  if (signal?.aborted) return out.log(`review: not scoring the data with the final model (stopped); \`dpo-studio score --run ${outputDir}\` does it later`);
   try {
     const datasets = runDatasets(openRun(outputDir), which);
     if (datasets.length === 0) return;
-    const scores = await scoreRun({ runDir: outputDir, checkpoint: 'final', datasets, cwd, log: (line) => out.progress(line) });
+    const scores = await scoreRun({ runDir: outputDir, checkpoint: 'final', datasets, cwd, log: (line) => out.progress(line), ...(signal ? { signal } : {}) });
     for (const outcome of scores.outcomes) {
       const s = reviewSummary(outcome.file.records, 0);
       const share = s.agreement === null ? 'no pairs to score' : `the final model agrees with ${s.agreeing} of ${s.pairs} labels (${(100 * s.agreement).toFixed(1)}%), ${s.pairs - s.agreeing} to review`;
       out.log(`review: ${outcome.data}: ${share}; scores in ${outcome.path}`);
     }
   } catch (error) {
+    if (signal?.aborted) return out.log(`review: scoring stopped; \`dpo-studio score --run ${outputDir}\` scores the data later`);
     out.log(`review: scoring the data with the final model failed (review.score_after ${which}): ${(error as Error).message}`, 'warning');
   }
 }

@@ -41,6 +41,8 @@ export interface ScoreDatasetOptions {
   /** Default: `<run>/scores/<checkpoint>/<name>-<hash>.jsonl`. */
   out?: string;
   log: (line: string) => void;
+  /** Aborting it stops between batches, before anything is written. */
+  signal?: AbortSignal;
 }
 
 export interface ScoreOutcome {
@@ -106,6 +108,7 @@ export async function scoreDataset(options: ScoreDatasetOptions): Promise<ScoreO
   const started = Date.now();
   let lastShown = 0;
   const progress = (done: number, total: number) => {
+    options.signal?.throwIfAborted();
     if (Date.now() - lastShown < 1000 && done < total) return;
     lastShown = Date.now();
     log(`scoring ${options.data}: ${done}/${total} pairs`);

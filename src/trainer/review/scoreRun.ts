@@ -25,6 +25,8 @@ export interface ScoreRunOptions {
   dataOverrides?: ScoreDatasetOptions['dataOverrides'];
   cwd: string;
   log: (line: string) => void;
+  /** Aborting it stops between batches (the scores file is not written). */
+  signal?: AbortSignal;
 }
 
 export interface RunScores {
@@ -60,7 +62,7 @@ export async function scoreRun(options: ScoreRunOptions): Promise<RunScores> {
   const outcomes: RunScores['outcomes'] = [];
   try {
     for (const d of datasets) {
-      const outcome = await scoreDataset({ run, checkpoint, engine, tokenizer, data: d.data, role: d.role, cwd: options.cwd, log: options.log, ...(d.out ? { out: d.out } : {}), ...(options.dataOverrides ? { dataOverrides: options.dataOverrides } : {}) });
+      const outcome = await scoreDataset({ run, checkpoint, engine, tokenizer, data: d.data, role: d.role, cwd: options.cwd, log: options.log, ...(d.out ? { out: d.out } : {}), ...(options.dataOverrides ? { dataOverrides: options.dataOverrides } : {}), ...(options.signal ? { signal: options.signal } : {}) });
       outcomes.push({ ...outcome, data: d.data });
     }
   } finally {

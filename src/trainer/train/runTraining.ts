@@ -123,7 +123,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<TrainRes
       // The trained weights are on disk: the scorer loads them, so the run's copies go first.
       session.dispose();
       disposed = true;
-      await scoreAfterRun(session.config, session.outputDir, session.cwd, out);
+      await scoreAfterRun(session.config, session.outputDir, session.cwd, out, options.signal);
     }
     events.emit({ type: 'end', time: now(), status: end.status, step: end.step, ...(end.final ? { finalCheckpoint: end.final } : {}) });
     if (end.status === 'stopped') out.progress(`stopped at step ${end.step}${end.lastCheckpoint ? `; resume with --resume from ${end.lastCheckpoint}` : ''}`);
