@@ -1,7 +1,6 @@
+import { signed } from '../shared/format.ts';
 import type { ReviewDataMessage, ReviewDatasetView } from '../../src/protocol/dashboardMessages.ts';
 import { h } from './dom.ts';
-
-const signed = (n: number) => `${n > 0 ? '+' : n < 0 ? '−' : ''}${Math.abs(n).toFixed(3)}`;
 
 /**
  * "Pairs to review" for the focused run: per scored dataset, how often the model agrees with

@@ -1,3 +1,4 @@
+import { signed } from '../shared/format.ts';
 import type { CandidatesRecordView, InvalidRecordView, PairRecordView, ProblemView, RecordView, TextField } from '../../src/protocol/pairEditorMessages.ts';
 import { chars, h, trustedHtml } from './dom.ts';
 import { escapeHtml, renderMarkdown } from './markdown.ts';
@@ -49,8 +50,6 @@ function metaLine(record: RecordView, options: RenderOptions): HTMLElement {
   });
   return line;
 }
-
-const signed = (n: number) => `${n > 0 ? '+' : n < 0 ? '−' : ''}${Math.abs(n).toFixed(3)}`;
 
 /**
  * What the model's score says of the record on screen. A stale score is never shown as

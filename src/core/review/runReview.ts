@@ -20,8 +20,8 @@ export interface ReviewedDataset {
   candidates: number;
   /** The start of each top record's prompt, by record index ('' when it cannot be read). */
   prompts: Record<number, string>;
-  /** The dataset changed since it was scored. */
-  changed: boolean;
+  /** The sha256 of the data as it was scored: the file differs from it when it changed since. */
+  scoredSha256: string;
 }
 
 export interface RunReview {
@@ -81,7 +81,7 @@ function promptPreviews(file: string, indices: readonly number[], options: LintO
   return out;
 }
 
-export function runReview(runDir: string, options: { top?: number; lint?: LintOptions; sha256?: (file: string) => string; roots?: readonly string[] } = {}): RunReview | undefined {
+export function runReview(runDir: string, options: { top?: number; lint?: LintOptions; roots?: readonly string[] } = {}): RunReview | undefined {
   const checkpoint = reviewedCheckpoint(runDir);
   if (!checkpoint) return undefined;
   const dir = join(runDir, SCORES_DIR, checkpoint);
@@ -103,7 +103,7 @@ export function runReview(runDir: string, options: { top?: number; lint?: LintOp
       summary,
       candidates: scores.header.candidates,
       prompts: Object.fromEntries(summary.top.map((t) => [t.index, prompts[byIndex.get(t.index)! - 1] ?? ''])),
-      changed: options.sha256 !== undefined && existsSync(dataFile) && options.sha256(dataFile) !== scores.header.data_sha256,
+      scoredSha256: scores.header.data_sha256,
     });
   }
   return { checkpoint, datasets };

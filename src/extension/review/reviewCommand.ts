@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { sha256OfFiles } from '../../core/files/fileHash.ts';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { describeMapping } from '../../core/dataset/columnMapping.ts';
@@ -58,8 +58,6 @@ function scoreFile(extensionUri: vscode.Uri, output: vscode.OutputChannel, run: 
   const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file))?.uri.fsPath ?? roots()[0];
   return runScoreProcess(extensionUri, output, args, `Scoring ${vscode.workspace.asRelativePath(file)} with ${checkpoint}`, folder, (code) => (code === 0 || code === 1) && existsSync(out));
 }
-
-const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 async function pickRun(target: ReviewTarget): Promise<{ run: ScoredRun; checkpoints: string[] } | undefined> {
   const runs = reviewableRuns();
@@ -135,7 +133,7 @@ export function registerReviewCommand(provider: PairEditorProvider, extensionUri
     await show(scores, target.index);
     // Scores of an older version of the file still hold for every record that did not change
     // (the others show as stale): shown at once, with the offer to score again.
-    if (scores.header.data_sha256 !== sha256(file) && vscode.workspace.isTrusted) {
+    if (scores.header.data_sha256 !== (await sha256OfFiles([file])) && vscode.workspace.isTrusted) {
       void vscode.window.showInformationMessage(`${vscode.workspace.asRelativePath(uri)} changed since ${checkpoint} scored it: changed records show as stale.`, 'Score Again').then((choice) => {
         if (choice) void scoreAndShow(undefined);
       });

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { sha256OfFiles } from '../../core/files/fileHash.ts';
 import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
@@ -287,7 +287,7 @@ export class TrainingDashboard implements vscode.Disposable {
     }
     switch (message.type) {
       case 'reviewData':
-        this.sendReview(info.key);
+        await this.sendReview(info.key);
         return;
       case 'score':
         await this.scoreRun(info.key);
@@ -318,10 +318,12 @@ export class TrainingDashboard implements vscode.Disposable {
   }
 
   /** "Pairs to review" of a run: what its model's scores say, and whether it can score now. */
-  private sendReview(key: string): void {
+  private async sendReview(key: string): Promise<void> {
     let review: RunReview | undefined;
+    const changed: boolean[] = [];
     try {
-      review = runReview(key, { top: 20, roots: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath), lint: readLintOptions(vscode.Uri.file(key)), sha256: (file) => createHash('sha256').update(readFileSync(file)).digest('hex') });
+      review = runReview(key, { top: 20, roots: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath), lint: readLintOptions(vscode.Uri.file(key)) });
+      for (const d of review?.datasets ?? []) changed.push(existsSync(d.dataFile) && (await sha256OfFiles([d.dataFile])) !== d.scoredSha256);
     } catch (error) {
       this.services.log(`dashboard: reading the scores of ${key} failed: ${(error as Error).message}`);
     }
@@ -334,7 +336,7 @@ export class TrainingDashboard implements vscode.Disposable {
       checkpoint: review?.checkpoint ?? null,
       canScore,
       scoring: this.scoring.has(key),
-      datasets: (review?.datasets ?? []).map((d) => ({
+      datasets: (review?.datasets ?? []).map((d, i) => ({
         label: vscode.workspace.asRelativePath(d.dataFile),
         pairs: d.summary.pairs,
         agreeing: d.summary.agreeing,
@@ -342,7 +344,7 @@ export class TrainingDashboard implements vscode.Disposable {
         histogram: d.summary.histogram,
         top: d.summary.top.map((t) => ({ ...t, prompt: d.prompts[t.index] ?? '' })),
         openable: /\.(jsonl|json)$/i.test(d.dataFile),
-        changed: d.changed,
+        changed: changed[i] ?? false,
       })),
     });
   }
@@ -355,13 +357,13 @@ export class TrainingDashboard implements vscode.Disposable {
       return;
     }
     this.scoring.add(key);
-    this.sendReview(key);
+    await this.sendReview(key);
     try {
       const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(key))?.uri.fsPath ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
       await runScoreProcess(this.services.extensionUri, this.services.output, ['--run', key], `Scoring the data of ${vscode.workspace.asRelativePath(key)} with its model`, folder, (code) => code === 0 || code === 1);
     } finally {
       this.scoring.delete(key);
-      this.sendReview(key);
+      await this.sendReview(key);
     }
   }
 

@@ -29,6 +29,11 @@ export interface PaddedBatch {
   completionTokens: number[];
 }
 
+/** Answer tokens that get a log-probability: all of them, but the first when there is no prompt to predict it from. */
+export function scoredAnswerTokens(promptLength: number, answerLength: number): number {
+  return Math.max(0, answerLength - (promptLength > 0 ? 0 : 1));
+}
+
 /**
  * Lays sequences (prompt + completion) out in one padded batch. Right padding by default,
  * as TRL trains; left padding gives the same numbers (positions come from the mask).
@@ -49,12 +54,8 @@ export function padSequences(sequences: readonly ScoredSequence[], padTokenId: n
     attentionMask.fill(1, row + start, row + start + n);
     // Target at index i is predicted from position i - 1; a completion token with no token
     // before it (empty prompt) has nothing to be predicted from and is not scored.
-    let scored = 0;
-    for (let i = Math.max(start + s.promptIds.length, start + 1); i < start + n; i++) {
-      completionMask[b * (length - 1) + i - 1] = 1;
-      scored++;
-    }
-    completionTokens.push(scored);
+    for (let i = Math.max(start + s.promptIds.length, start + 1); i < start + n; i++) completionMask[b * (length - 1) + i - 1] = 1;
+    completionTokens.push(scoredAnswerTokens(s.promptIds.length, s.completionIds.length));
   });
   return { batch, length, inputIds, attentionMask, completionMask, completionTokens };
 }

@@ -26,9 +26,14 @@ export function pairCacheKey(parts: { engine: string; referenceModel: string; qu
   return createHash('sha256').update(JSON.stringify({ format: FORMAT, ...parts })).digest('hex').slice(0, 32);
 }
 
+/** What a reference's numbers depend on: the reference model's weights, their quantization, the starting model's tokenizer. */
+export function referenceIdentity(referenceDir: string, modelPath: string, quantizationBits: number | null): { referenceModel: string; quantizationBits: number | null; tokenizer: string } {
+  return { referenceModel: modelFingerprint(referenceDir), quantizationBits, tokenizer: tokenizerFingerprint(modelPath) };
+}
+
 /** The cache of a run's reference as the tfjs engine computes it: `referenceDir` is the reference model's folder, `modelPath` the starting model's. */
 export function tfjsPairCache(runDir: string, referenceDir: string, modelPath: string, quantizationBits: number | null): PairReferenceCache {
-  return PairReferenceCache.open(runDir, pairCacheKey({ engine: 'tfjs', referenceModel: modelFingerprint(referenceDir), quantizationBits, tokenizer: tokenizerFingerprint(modelPath) }));
+  return PairReferenceCache.open(runDir, pairCacheKey({ engine: 'tfjs', ...referenceIdentity(referenceDir, modelPath, quantizationBits) }));
 }
 
 export class PairReferenceCache {

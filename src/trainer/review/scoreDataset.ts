@@ -9,11 +9,12 @@ import { recordKeys } from '../../core/review/recordKey.ts';
 import { SCORES_FORMAT, SCORES_KIND, scoresPath, serializeScores, type CandidatesScore, type PairScore, type RecordScore, type ScoresFile } from '../../core/review/scoresFile.ts';
 import type { DataSection } from '../../core/config/types.ts';
 import { tokenizePair, type PairTokens } from '../tokenizer/pairTokens.ts';
+import { scoredAnswerTokens } from '../logps/sequenceLogps.ts';
 import type { TextTokenizer } from '../tokenizer/textTokenizer.ts';
-import { modelFingerprint, readReferenceCache, referenceCacheKey, tokenizerFingerprint, writeReferenceCache, type CachedValues } from '../train/referenceCache.ts';
+import { readReferenceCache, referenceCacheKey, writeReferenceCache, type CachedValues } from '../train/referenceCache.ts';
 import { describeSkipped, readDataSource, tokenizeSource, type LoadedDataset, type TrainingExample } from '../train/trainingData.ts';
 import { rewardRule, type PairLogpsList, type ScoringEngine } from './scoringEngine.ts';
-import { pairCacheKey, PairReferenceCache, pairTokensKey } from './pairReferenceCache.ts';
+import { pairCacheKey, PairReferenceCache, pairTokensKey, referenceIdentity } from './pairReferenceCache.ts';
 import type { ScoredCheckpoint, ScoredRun } from '../../core/review/scoredRun.ts';
 
 /**
@@ -74,7 +75,7 @@ function candidateJob(record: ValidRecord, tokenizer: TextTokenizer, data: DataS
   return { record, pairs, count };
 }
 
-const scoredTokens = (pair: PairTokens, answer: readonly number[]) => answer.length - (pair.promptIds.length > 0 ? 0 : 1);
+const scoredTokens = (pair: PairTokens, answer: readonly number[]) => scoredAnswerTokens(pair.promptIds.length, answer.length);
 
 export async function scoreDataset(options: ScoreDatasetOptions): Promise<ScoreOutcome> {
   const { run, checkpoint, engine, tokenizer, log } = options;
@@ -230,7 +231,7 @@ function referenceSources(options: ScoreDatasetOptions, dataset: LoadedDataset, 
   const { run, engine } = options;
   if (!withReference || engine.referenceDir === undefined) return {};
   const quantize = run.config.quantization.use_quantization && run.config.lora.use_lora;
-  const parts = { referenceModel: modelFingerprint(engine.referenceDir), quantizationBits: quantize ? run.config.quantization.bits : null, tokenizer: tokenizerFingerprint(run.modelPath) };
+  const parts = referenceIdentity(engine.referenceDir, run.modelPath, quantize ? run.config.quantization.bits : null);
   const byPair = PairReferenceCache.open(run.dir, pairCacheKey({ engine: engine.name, ...parts }));
   if (engine.name !== 'tfjs' || dataset.examples.length === 0) return { byPair };
   const data = { ...run.config.data, ...options.dataOverrides };
