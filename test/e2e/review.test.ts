@@ -69,15 +69,19 @@ async function typeAndEnter(vs: VSCodeSession, title: string, text: string): Pro
   await vs.page.keyboard.press('Enter');
 }
 
+/** Opens `file` in the pair editor and runs "DPO: Review with Model" on it with the trained run's final model. */
+async function reviewWithModel(vs: VSCodeSession, file: string): Promise<void> {
+  await vs.openFile(file);
+  await webview(vs).locator('article.record[data-index="0"]').waitFor({ timeout: 60_000 });
+  await vs.runCommand('DPO: Review with Model');
+  await typeAndEnter(vs, 'Review with Model: which run', 'runs/noisy');
+  await typeAndEnter(vs, 'Review with Model: which checkpoint', 'final');
+}
+
 test('DPO: Review with Model sorts the pair editor by disagreement; the suggested swap and Save leave every other line identical; the dashboard lists the pairs to review; candidates get a suggested best and worst', { timeout: TEST_TIMEOUT }, async (t) => {
   const original = readFileSync(path.join(root, DATA), 'utf8');
   await withVSCode(t, { copy: { data: path.join(root, 'data'), runs: path.join(root, 'runs') }, files: { [CANDIDATES]: CANDIDATES_TEXT } }, async (vs) => {
-    await vs.openFile(DATA);
-    await webview(vs).locator('article.record[data-index="0"]').waitFor({ timeout: 60_000 });
-
-    await vs.runCommand('DPO: Review with Model');
-    await typeAndEnter(vs, 'Review with Model: which run', 'runs/noisy');
-    await typeAndEnter(vs, 'Review with Model: which checkpoint', 'final');
+    await reviewWithModel(vs, DATA);
 
     // The model scores the file (a progress notification), then the editor shows its most disagreeing record.
     await webview(vs).locator('.review-bar').waitFor({ timeout: 180_000 });
@@ -161,11 +165,7 @@ test('DPO: Review with Model sorts the pair editor by disagreement; the suggeste
 
     // Candidates: ranked by the model's reward, its best and worst marked as a suggestion until the labeler accepts.
     await vs.runCommand('View: Close All Editors');
-    await vs.openFile(CANDIDATES);
-    await webview(vs).locator('article.record[data-index="0"]').waitFor({ timeout: 60_000 });
-    await vs.runCommand('DPO: Review with Model');
-    await typeAndEnter(vs, 'Review with Model: which run', 'runs/noisy');
-    await typeAndEnter(vs, 'Review with Model: which checkpoint', 'final');
+    await reviewWithModel(vs, CANDIDATES);
     await webview(vs).locator('.review-strip[data-review="suggestion"]').waitFor({ timeout: 180_000 });
     const suggestedBest = webview(vs).locator('section.candidate').filter({ has: webview(vs).locator('.picked-badge', { hasText: 'suggested best' }) });
     assert.equal(await suggestedBest.getAttribute('data-candidate'), '1', 'the model suggests the blue answer for "answer with blue"');
